@@ -1,0 +1,57 @@
+/*  td_config — tutord's configuration, read from the environment (CONTRACT.md §2).
+ *
+ *  td_config_load validates every variable; a bad value fails with one line naming it.
+ *  In-process endpoints are fixed inproc names; TUTORD_BROKER / TUTORD_EVENTS /
+ *  TUTORD_EVENTS_IN are what other processes and hosts use.
+ */
+#ifndef TD_CONFIG_H
+#define TD_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define TD_INPROC_BROKER     "inproc://tutord-broker"
+#define TD_INPROC_EVENTS_IN  "inproc://tutord-events-in"
+#define TD_INPROC_EVENTS     "inproc://tutord-events"
+
+typedef struct {
+    char var_dir [PATH_MAX];        //  TUTORD_VAR, absolute (default ./var)
+    char db [2048];                 //  TUTORD_DB, or the private cluster's conninfo
+    bool db_private;                //  true when TUTORD_DB was unset
+    char http_host [256];           //  TUTORD_HTTP host part (default 127.0.0.1)
+    int http_port;                  //  TUTORD_HTTP port (default 8080)
+    char broker [512];              //  TUTORD_BROKER (tcp://127.0.0.1:5555)
+    char events [512];              //  TUTORD_EVENTS, XPUB for analysts (tcp://127.0.0.1:5556)
+    char events_in [512];           //  TUTORD_EVENTS_IN, XSUB remote actors publish to (tcp://127.0.0.1:5557)
+    bool run_broker;                //  TUTORD_ACTORS selects "broker"
+    bool run_web;                   //  TUTORD_ACTORS selects "web"
+    bool run_actor [16];            //  indexed like td_actor_names
+    char secret [256];              //  TUTORD_SECRET, or generated once into $TUTORD_VAR/secret
+    char llm_provider [32];         //  TUTORD_LLM_PROVIDER: offline|openai|anthropic|gemini
+    char llm_base_url [512];
+    char llm_api_key [512];
+    char llm_model [128];
+    char python [PATH_MAX];         //  TUTORD_PYTHON, absolute (default /usr/bin/python3)
+    char static_dir [PATH_MAX];     //  TUTORD_STATIC, the browser client (default: bridges/client beside the binary's source, see td_config.c)
+    int http_max_body;              //  TUTORD_HTTP_MAX_BODY bytes (default 1 MiB)
+    int drain_ms;                   //  TUTORD_DRAIN_MS: bounded drain on SIGTERM (default 5000)
+    int heartbeat_ms;               //  TUTORD_HEARTBEAT_MS (default 1000), liveness 3
+    int request_timeout_ms;         //  TUTORD_REQUEST_TIMEOUT_MS: deadline the bridge sets (default 30000)
+    int log_level;                  //  TUTORD_LOG_LEVEL debug|info|warn|error (default info)
+    bool faults;                    //  TUTORD_FAULTS=1 enables test-only fault injection verbs
+} td_config_t;
+
+//  Fill cfg from the environment. 0, or -1 with one line in errbuf naming the variable.
+//  Does not touch the filesystem except to read/generate the secret (needs var_dir).
+int td_config_load (td_config_t *cfg, char *errbuf, size_t errlen);
+//  Print the variables, their defaults and meaning (tutord --help).
+void td_config_usage (FILE *out);
+//  Endpoint a worker/client in this process uses for the request plane / to publish events /
+//  to subscribe to events: inproc when this process runs the broker, else the TCP ones.
+const char *td_config_broker_endpoint (const td_config_t *cfg);
+const char *td_config_events_in_endpoint (const td_config_t *cfg);
+const char *td_config_events_endpoint (const td_config_t *cfg);
+
+#endif

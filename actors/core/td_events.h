@@ -1,0 +1,18 @@
+/*  td_events — an actor's event outlet: a PUB socket connected to the broker's XSUB.
+ *
+ *  Messages are two frames, [type][msgpack envelope], so subscribers filter by type prefix
+ *  without decoding. Events are best-effort (DESIGN.md principle 3).
+ */
+#ifndef TD_EVENTS_H
+#define TD_EVENTS_H
+
+#include "td_msg.h"
+
+typedef struct td_events td_events_t;
+
+td_events_t *td_events_new (const char *endpoint);
+void td_events_destroy (td_events_t **self_p);
+//  Pack and send one event. 0, or -1 with err set (bad spec, or send failed).
+int td_events_publish (td_events_t *self, const td_event_spec_t *spec, td_error_t *err);
+
+#endif

@@ -1,0 +1,16 @@
+/*  td_web — the web bridge: REST, WebSocket and static files over libwebsockets.
+ *
+ *  Start with zactor_new (td_web_actor, cfg); cfg (td_config_t) must outlive it. The actor
+ *  answers zsock_signal 0 once listening on cfg->http_host:http_port, or signal -1 (and ends)
+ *  when it cannot listen.
+ *  Pipe commands: "DRAIN" -> stop taking new requests (503 unavailable with Retry-After), signal 0;
+ *  "$TERM" -> close every connection and end.
+ */
+#ifndef TD_WEB_H
+#define TD_WEB_H
+
+#include <czmq.h>
+
+void td_web_actor (zsock_t *pipe, void *args);
+
+#endif

@@ -1,0 +1,28 @@
+/*  td_json — JSON <-> msgpack with jansson, within the protocol's limits.
+ *
+ *  The bridge turns every HTTP/WebSocket JSON body into a msgpack body and every reply back.
+ *  Mapping: object <-> map (string keys only), array <-> array, string <-> str, integer <-> int,
+ *  real <-> float64, true/false <-> bool, null <-> nil. msgpack bin becomes a base64 string,
+ *  non-string map keys and ext types are refused. Depth, sizes and counts obey td_limits.h;
+ *  duplicate object keys are refused; invalid UTF-8 is refused.
+ */
+#ifndef TD_JSON_H
+#define TD_JSON_H
+
+#include <jansson.h>
+#include <msgpack.h>
+#include "td_error.h"
+
+//  Parse a JSON text of at most max_size bytes (0 -> TD_MAX_JSON_BODY). NULL with err set
+//  (invalid_input with line/column in the message, or too_large).
+json_t *td_json_parse (const char *text, size_t size, size_t max_size, td_error_t *err);
+//  Pack j as one msgpack object. 0, or -1 with err set.
+int td_json_to_mp (const json_t *j, msgpack_packer *pk, td_error_t *err);
+//  Convert one msgpack object to a new JSON value. NULL with err set.
+json_t *td_mp_to_json (const msgpack_object *o, td_error_t *err);
+//  Convenience: encoded msgpack bytes -> JSON (validates with td_mp_check first).
+json_t *td_mp_bytes_to_json (const void *data, size_t size, td_error_t *err);
+//  The CONTRACT error body {"error":{"code","message","field"?}} as a new JSON object.
+json_t *td_json_error (td_errcode_t code, const char *message, const char *field);
+
+#endif
