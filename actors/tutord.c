@@ -1,0 +1,160 @@
+/*  tutord — the engine's process: broker, supervised actors and web bridge, as TUTORD_ACTORS says.
+ *
+ *  Start order is bind-before-connect: the broker (request and event planes), then the
+ *  supervisor with the domain actors, then the web bridge. On SIGINT/SIGTERM the process drains:
+ *  the bridge stops taking requests (503), the broker waits up to TUTORD_DRAIN_MS for requests in
+ *  flight, then everything is stopped in reverse order and the process exits 0.
+ *  A bad configuration stops start-up with one line naming the variable (exit 2); a part that
+ *  cannot start (port in use) stops it with one line too (exit 1).
+ */
+#include <czmq.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include "registry/td_registry.h"
+#include "td_broker.h"
+#include "td_config.h"
+#include "td_log.h"
+#include "td_names.h"
+#include "td_supervisor.h"
+#include "td_web.h"
+
+#define TUTORD_VERSION "0.1.0"
+
+static void
+s_usage (FILE *out)
+{
+    fputs ("usage: tutord [--help] [--version]\n"
+           "Runs the tutord engine: the broker, the actors of TUTORD_ACTORS and the web bridge,\n"
+           "in the foreground until SIGINT or SIGTERM.\n\n", out);
+    td_config_usage (out);
+}
+
+//  True when the actor is still running after ms: an actor that cannot start ends at once, and
+//  its zactor pipe then carries the shim's final signal.
+static bool
+s_still_running (zactor_t *actor, int ms)
+{
+    zpoller_t *poller = zpoller_new (actor, NULL);
+    if (!poller)
+        return false;
+    zpoller_set_nonstop (poller, true);
+    void *which = zpoller_wait (poller, ms);
+    zpoller_destroy (&poller);
+    return which == NULL;
+}
+
+//  Destroy an actor that may already have ended (its pipe answer would never come).
+static void
+s_destroy_ended (zactor_t **actor_p)
+{
+    if (*actor_p) {
+        zsock_set_rcvtimeo (zactor_sock (*actor_p), 500);
+        zactor_destroy (actor_p);
+    }
+}
+
+int
+main (int argc, char *argv [])
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
+            s_usage (stdout);
+            return 0;
+        }
+        if (strcmp (argv [i], "--version") == 0) {
+            printf ("tutord %s\n", TUTORD_VERSION);
+            return 0;
+        }
+        fprintf (stderr, "tutord: unknown option '%s' (see tutord --help)\n", argv [i]);
+        return 2;
+    }
+    static td_config_t cfg;
+    char errbuf [512];
+    if (td_config_load (&cfg, errbuf, sizeof errbuf) != 0) {
+        fprintf (stderr, "tutord: %s\n", errbuf);
+        return 2;
+    }
+    char logdir [PATH_MAX + 8];
+    snprintf (logdir, sizeof logdir, "%s/log", cfg.var_dir);
+    if (td_log_open (logdir, (td_log_level_t) cfg.log_level) != 0)
+        td_warn ("tutord", NULL, "cannot open %s/tutord.log; logging to stderr only", logdir);
+    signal (SIGPIPE, SIG_IGN);
+    zsys_init ();                   //  installs czmq's SIGINT/SIGTERM handler (zsys_interrupted)
+    zsys_set_logstream (NULL);
+    td_info ("tutord", NULL, "starting %s (var %s, http %s:%d)", TUTORD_VERSION, cfg.var_dir,
+             cfg.http_host, cfg.http_port);
+
+    int rc = 0;
+    zactor_t *broker = NULL, *supervisor = NULL, *web = NULL;
+    char request_eps [1100], events_in [1100], events_out [1100];
+    snprintf (request_eps, sizeof request_eps, "@%s,@%s", TD_INPROC_BROKER, cfg.broker);
+    snprintf (events_in, sizeof events_in, "@%s,@%s", TD_INPROC_EVENTS_IN, cfg.events_in);
+    snprintf (events_out, sizeof events_out, "@%s,@%s", TD_INPROC_EVENTS, cfg.events);
+    td_broker_args_t broker_args = {
+        .request_endpoints = request_eps, .events_in = events_in, .events_out = events_out,
+        .heartbeat_ms = cfg.heartbeat_ms
+    };
+    if (cfg.run_broker) {
+        broker = zactor_new (td_broker_actor, &broker_args);
+        if (!broker || !s_still_running (broker, 50)) {
+            td_error ("tutord", NULL, "the broker cannot start: is %s, %s or %s in use?",
+                      cfg.broker, cfg.events, cfg.events_in);
+            rc = 1;
+        }
+    }
+    const td_actor_spec_t *specs [16];
+    size_t count = 0;
+    for (size_t i = 0; i < td_actor_names_count && count < 16; i++)
+        if (cfg.run_actor [i]) {
+            specs [count] = td_registry_find (td_actor_names [i].actor);
+            if (specs [count])
+                count++;
+        }
+    td_supervisor_args_t sup_args = { .cfg = &cfg, .specs = specs, .count = count };
+    if (rc == 0 && count > 0) {
+        supervisor = zactor_new (td_supervisor_actor, &sup_args);
+        if (!supervisor) {
+            td_error ("tutord", NULL, "the supervisor cannot start");
+            rc = 1;
+        }
+    }
+    if (rc == 0 && cfg.run_web) {
+        web = zactor_new (td_web_actor, &cfg);
+        if (!web || !s_still_running (web, 100)) {
+            td_error ("tutord", NULL, "the web bridge cannot listen on %s:%d: is it in use?",
+                      cfg.http_host, cfg.http_port);
+            rc = 1;
+        }
+    }
+    if (rc == 0) {
+        td_info ("tutord", NULL, "running %zu actors%s%s", count,
+                 cfg.run_broker? ", the broker": "", cfg.run_web? ", the web bridge": "");
+        while (!zsys_interrupted)
+            zclock_sleep (100);
+        td_info ("tutord", NULL, "stopping: draining for up to %d ms", cfg.drain_ms);
+        if (web) {
+            zstr_send (web, "DRAIN");
+            zsock_set_rcvtimeo (zactor_sock (web), 2000);
+            if (zsock_wait (web) != 0)
+                td_warn ("tutord", NULL, "the web bridge did not confirm the drain");
+        }
+        if (broker) {
+            zsock_set_rcvtimeo (zactor_sock (broker), cfg.drain_ms + 2000);
+            int left = -1;
+            char ms [16];
+            snprintf (ms, sizeof ms, "%d", cfg.drain_ms);
+            if (zsock_send (broker, "ss", "DRAIN", ms) != 0 || zsock_recv (broker, "i", &left) != 0)
+                td_warn ("tutord", NULL, "the broker did not confirm the drain");
+            else
+            if (left > 0)
+                td_warn ("tutord", NULL, "%d requests still in flight after the drain", left);
+        }
+    }
+    s_destroy_ended (&web);
+    s_destroy_ended (&supervisor);
+    s_destroy_ended (&broker);
+    td_info ("tutord", NULL, "stopped");
+    td_log_close ();
+    return rc;
+}
