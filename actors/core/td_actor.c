@@ -43,6 +43,7 @@ struct td_actor {
     char source [TD_MAX_NAME + 16]; //  "tutord/<name>"
     int64_t started_ms;
     int64_t next_tick_ms;
+    bool initialised;               //  init succeeded: fini is due
     bool terminated;
     bool fatal;
 };
@@ -66,6 +67,10 @@ s_send_final (td_call_t *call, const td_reply_spec_t *spec)
     if (!call->job)
         return -1;                  //  already answered
     td_actor_t *self = call->actor;
+    //  Logged first: spec's strings point into the request, which the send below frees.
+    if (spec->status >= 500)
+        td_warn (self->spec->name, spec->rid, "answered %d: %s", spec->status,
+                 spec->message? spec->message: "");
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
     td_error_t err;
@@ -84,9 +89,6 @@ s_send_final (td_call_t *call, const td_reply_spec_t *spec)
     else
         td_job_destroy (&call->job);
     msgpack_sbuffer_destroy (&buf);
-    if (spec->status >= 500)
-        td_warn (self->spec->name, spec->rid, "answered %d: %s", spec->status,
-                 spec->message? spec->message: "");
     s_call_free_if_done (call);
     return rc;
 }
@@ -342,7 +344,7 @@ s_self_destroy (td_actor_t **self_p)
     td_actor_t *self = *self_p;
     if (!self)
         return;
-    if (self->spec->fini && self->state)
+    if (self->spec->fini && self->initialised)
         self->spec->fini (self);
     zpoller_destroy (&self->poller);
     td_worker_destroy (&self->worker);
@@ -368,19 +370,25 @@ td_actor_task (zsock_t *pipe, void *args)
     self->pipe = pipe;
     self->started_ms = td_now_ms ();
     snprintf (self->source, sizeof self->source, TD_SOURCE_PREFIX "%s", self->spec->name);
-    self->worker = td_worker_new (td_config_broker_endpoint (self->cfg), self->spec->service,
-                                  self->spec->name, self->spec->capacity, self->cfg->heartbeat_ms);
     self->events = td_events_new (td_config_events_in_endpoint (self->cfg));
     if (self->spec->needs_db)
         self->db = td_db_new (self->cfg->db, self->spec->name);
-    if (!self->worker || !self->events || (self->spec->needs_db && !self->db)
-    ||  s_rebuild_poller (self) != 0) {
-        td_error (self->spec->name, NULL, "cannot set up sockets; the actor ends");
+    if (!self->events || (self->spec->needs_db && !self->db)) {
+        td_error (self->spec->name, NULL, "cannot set up; the actor ends");
         s_self_destroy (&self);
         return;
     }
+    //  init runs before the actor registers, so an actor that cannot start never takes work.
     if (self->spec->init && self->spec->init (self) != 0) {
         td_error (self->spec->name, NULL, "init failed; the actor ends");
+        s_self_destroy (&self);
+        return;
+    }
+    self->initialised = true;
+    self->worker = td_worker_new (td_config_broker_endpoint (self->cfg), self->spec->service,
+                                  self->spec->name, self->spec->capacity, self->cfg->heartbeat_ms);
+    if (!self->worker || s_rebuild_poller (self) != 0) {
+        td_error (self->spec->name, NULL, "cannot connect to the broker; the actor ends");
         s_self_destroy (&self);
         return;
     }

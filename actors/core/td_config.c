@@ -96,7 +96,10 @@ s_parse_http (td_config_t *cfg, char *errbuf, size_t errlen)
         host++;
         colon [-1] = 0;
     }
-    snprintf (cfg->http_host, sizeof cfg->http_host, "%s", host);
+    size_t hostlen = strlen (host);
+    if (hostlen >= sizeof cfg->http_host)
+        return s_fail (errbuf, errlen, "TUTORD_HTTP has a host name that is too long");
+    memcpy (cfg->http_host, host, hostlen + 1);
     cfg->http_port = (int) port;
     return 0;
 }
