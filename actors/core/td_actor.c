@@ -239,10 +239,25 @@ s_fault_hang (td_actor_t *self, td_call_t *call)
     return TD_ACTOR_OK;
 }
 
+//  fault.slow {"ms": n}: answer 200 after n ms (at most 60 s), a request that stays in flight.
+static int
+s_fault_slow (td_actor_t *self, td_call_t *call)
+{
+    int64_t ms = 0;
+    if (!td_mp_int (td_mp_get (td_call_body (call), "ms"), &ms) || ms < 0 || ms > 60000)
+        return td_call_error (call, TD_ERR_INVALID_INPUT, "ms",
+                              "ms must be an integer from 0 to 60000"), TD_ACTOR_OK;
+    td_info (self->spec->name, td_call_rid (call), "fault.slow requested: answering in %lld ms",
+             (long long) ms);
+    zclock_sleep ((int) ms);
+    td_call_reply (call, 200, NULL, 0);
+    return TD_ACTOR_OK;
+}
+
 static td_handler_fn *
 s_find_handler (td_actor_t *self, const char *type)
 {
-    for (const td_route_t *r = self->spec->routes; r && r->type; r++)
+    for (const td_verb_t *r = self->spec->verbs; r && r->type; r++)
         if (strcmp (r->type, type) == 0)
             return r->fn;
     if (strcmp (type, "ping") == 0)
@@ -251,6 +266,8 @@ s_find_handler (td_actor_t *self, const char *type)
         return s_fault_exit;
     if (self->cfg->faults && strcmp (type, "fault.hang") == 0)
         return s_fault_hang;
+    if (self->cfg->faults && strcmp (type, "fault.slow") == 0)
+        return s_fault_slow;
     return NULL;
 }
 

@@ -9,8 +9,8 @@
  *  Life cycle:  new -> init -> (poll: pipe | worker | tick)* -> fini -> exit
  *  The actor's function returns (and the supervisor restarts it) when init fails or a handler
  *  returns TD_ACTOR_FATAL. With TUTORD_FAULTS=1 the framework also answers "fault.exit" (the
- *  actor ends as if it crashed) and "fault.hang" {ms} (it stops answering for ms) so tests can
- *  break it on purpose.
+ *  actor ends as if it crashed), "fault.hang" {ms} (it stops answering, heartbeats included, for
+ *  ms) and "fault.slow" {ms} (it answers 200 after ms) so tests can break it on purpose.
  */
 #ifndef TD_ACTOR_H
 #define TD_ACTOR_H
@@ -34,13 +34,13 @@ typedef int (td_handler_fn) (td_actor_t *self, td_call_t *call);
 typedef struct {
     const char *type;               //  request type, e.g. "submit"
     td_handler_fn *fn;
-} td_route_t;
+} td_verb_t;
 
 typedef struct {
     const char *name;               //  actor name, as in TUTORD_ACTORS
     const char *service;            //  service it serves
     bool needs_db;                  //  open cfg->db
-    const td_route_t *routes;       //  terminated by {NULL, NULL}
+    const td_verb_t *verbs;        //  terminated by {NULL, NULL}
     int (*init) (td_actor_t *self); //  optional; non-zero ends the actor
     void (*fini) (td_actor_t *self);
     void (*tick) (td_actor_t *self);//  optional, every tick_ms

@@ -7,7 +7,7 @@
  */
 #include "td_actor.h"
 
-static const td_route_t s_routes [] = {
+static const td_verb_t s_verbs [] = {
     { NULL, NULL }
 };
 
@@ -15,5 +15,5 @@ const td_actor_spec_t td_grader_actor = {
     .name = "grader",
     .service = "grade",
     .needs_db = true,
-    .routes = s_routes,
+    .verbs = s_verbs,
 };

@@ -58,13 +58,13 @@ s_failing_init (td_actor_t *self)
     return -1;                      //  always fails: a crash loop
 }
 
-static const td_route_t s_routes [] = {
+static const td_verb_t s_verbs [] = {
     { "forgetful", s_forgetful },
     { "echo", s_echo },
     { NULL, NULL }
 };
-static const td_actor_spec_t s_alpha = { .name = "alpha", .service = "alpha", .routes = s_routes };
-static const td_actor_spec_t s_beta = { .name = "beta", .service = "beta", .routes = s_routes,
+static const td_actor_spec_t s_alpha = { .name = "alpha", .service = "alpha", .verbs = s_verbs };
+static const td_actor_spec_t s_beta = { .name = "beta", .service = "beta", .verbs = s_verbs,
                                         .init = s_failing_init };
 static const td_actor_spec_t *const s_specs [] = { &s_alpha, &s_beta };
 

@@ -1,0 +1,861 @@
+/*  td_web — the web bridge actor: REST, WebSocket and static files over libwebsockets.
+ *
+ *  lws is single-threaded and only lws_cancel_service () may be called from another thread
+ *  (notes/messaging.md §3.2), while czmq sockets belong to one thread each. So the bridge is
+ *  two threads (see td_web_int.h for who owns what):
+ *    - this actor thread talks to the broker (td_client), listens to the event stream (SUB),
+ *      keeps the table of pending requests and turns replies and events into JSON;
+ *    - one lws service thread owns every connection and hands requests to the actor over an
+ *      inproc PUSH socket only it uses.
+ *  Replies and events come back on a mutex-protected queue plus lws_cancel_service (); the lws
+ *  thread drains it in LWS_CALLBACK_EVENT_WAIT_CANCELLED.
+ *
+ *  Life cycle:  init (sockets, lws context = listening) -> signal 0 | -1
+ *               -> poll (pipe | jobs | replies | events | 100 ms tick)* -> $TERM
+ *               -> stop and join the lws thread -> destroy the context (closes connections).
+ *  Invariant: a request the actor accepted is answered exactly once — by its reply, by a 503
+ *  when it cannot be sent, or by a 504 at deadline + TD_WEB_GRACE_MS if no reply came.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include "td_json.h"
+#include "td_log.h"
+#include "td_mp.h"
+#include "td_msg.h"
+#include "td_web.h"
+#include "td_web_int.h"
+
+//  --------------------------------------------------------------------------
+//  Small shared helpers
+
+char *
+td_web_buf_new (const char *text, size_t len)
+{
+    char *buf = malloc (LWS_PRE + len + 1);
+    if (!buf)
+        return NULL;
+    if (len)
+        memcpy (buf + LWS_PRE, text, len);
+    buf [LWS_PRE + len] = 0;
+    return buf;
+}
+
+void
+td_out_destroy (td_out_t **self_p)
+{
+    if (self_p && *self_p) {
+        free ((*self_p)->buf);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+int64_t
+td_web_now_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+const void *
+td_web_auth (const char *token, size_t *size)
+{
+    //  Identity comes with a later issue: verify the token and return the packed
+    //  {user, org, roles} map. Until then every caller is anonymous (nil auth).
+    (void) token;
+    if (size)
+        *size = 0;
+    return NULL;
+}
+
+bool
+td_web_event_allowed (const td_pss_t *pss, const char *org, const char *user)
+{
+    //  Identity comes with a later issue: a learner sees their own events, a mentor/admin
+    //  their cohorts'/org's, an API key its org's. Until then every subscriber sees all.
+    (void) pss, (void) org, (void) user;
+    return true;
+}
+
+void
+td_web_enqueue (td_web_t *web, td_out_t *out)
+{
+    pthread_mutex_lock (&web->lock);
+    if (out->kind == TD_OUT_EVENT && web->qevents >= TD_WEB_QUEUE_EVENTS_MAX) {
+        pthread_mutex_unlock (&web->lock);
+        td_out_destroy (&out);      //  events are best-effort
+        return;
+    }
+    out->next = NULL;
+    //  One wake-up per batch: the lws thread takes the whole queue at once, so while the
+    //  queue is non-empty a wake-up is already on its way.
+    bool was_empty = web->head == NULL;
+    if (web->tail)
+        web->tail->next = out;
+    else
+        web->head = out;
+    web->tail = out;
+    web->qlen++;
+    if (out->kind == TD_OUT_EVENT)
+        web->qevents++;
+    pthread_mutex_unlock (&web->lock);
+    if (was_empty && web->context)
+        lws_cancel_service (web->context);
+}
+
+//  --------------------------------------------------------------------------
+//  Connection table (lws thread)
+
+static void
+s_serial_key (uint64_t serial, char key [24])
+{
+    snprintf (key, 24, "%" PRIu64, serial);
+}
+
+uint64_t
+td_web_register (td_web_t *web, td_pss_t *pss)
+{
+    char key [24];
+    uint64_t serial = ++web->next_serial;
+    s_serial_key (serial, key);
+    if (zhashx_insert (web->conns, key, pss))
+        return 0;
+    pss->serial = serial;
+    return serial;
+}
+
+void
+td_web_unregister (td_web_t *web, td_pss_t *pss)
+{
+    if (!pss->serial)
+        return;
+    char key [24];
+    s_serial_key (pss->serial, key);
+    if (zhashx_lookup (web->conns, key) == pss)
+        zhashx_delete (web->conns, key);
+    pss->serial = 0;
+}
+
+td_pss_t *
+td_web_lookup (td_web_t *web, uint64_t serial)
+{
+    char key [24];
+    s_serial_key (serial, key);
+    return (td_pss_t *) zhashx_lookup (web->conns, key);
+}
+
+void
+td_pss_cleanup (td_web_t *web, td_pss_t *pss)
+{
+    td_web_unregister (web, pss);
+    free (pss->path);
+    pss->path = NULL;
+    free (pss->body);
+    pss->body = NULL;
+    pss->body_len = 0;
+    free (pss->resp_buf);
+    pss->resp_buf = NULL;
+    free (pss->rx);
+    pss->rx = NULL;
+    pss->rx_len = 0;
+    free (pss->token);
+    pss->token = NULL;
+    while (pss->outq_head) {
+        td_wsmsg_t *m = pss->outq_head;
+        pss->outq_head = m->next;
+        free (m->buf);
+        free (m);
+    }
+    pss->outq_tail = NULL;
+    pss->outq_msgs = pss->outq_bytes = 0;
+    pss->state = TD_RESP_NONE;
+}
+
+//  Hand every queued item to its connection (lws thread, on lws_cancel_service).
+static void
+s_drain_queue (td_web_t *web)
+{
+    pthread_mutex_lock (&web->lock);
+    td_out_t *out = web->head;
+    web->head = web->tail = NULL;
+    web->qlen = web->qevents = 0;
+    pthread_mutex_unlock (&web->lock);
+    while (out) {
+        td_out_t *next = out->next;
+        if (out->kind == TD_OUT_EVENT)
+            td_ws_broadcast (web, out);
+        else {
+            td_pss_t *pss = td_web_lookup (web, out->serial);
+            if (pss && out->kind == TD_OUT_HTTP)
+                td_http_deliver (web, pss, out);
+            else
+            if (pss && out->kind == TD_OUT_WS)
+                td_ws_deliver (web, pss, out);
+        }
+        td_out_destroy (&out);
+        out = next;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  lws protocol
+
+static int
+s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+            size_t len)
+{
+    td_web_t *web = (td_web_t *) lws_context_user (lws_get_context (wsi));
+    td_pss_t *pss = (td_pss_t *) user;
+    switch (reason) {
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+            if (web && web->conns) {
+                s_drain_queue (web);
+                if (atomic_load (&web->closing_all))
+                    td_ws_close_all (web);
+            }
+            return 0;
+        case LWS_CALLBACK_HTTP:
+        case LWS_CALLBACK_HTTP_BODY:
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+        case LWS_CALLBACK_CLOSED_HTTP:
+        case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+            if (!pss || !web->conns)
+                return 0;
+            return td_http_callback (wsi, reason, pss, in, len);
+        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        case LWS_CALLBACK_ESTABLISHED:
+        case LWS_CALLBACK_RECEIVE:
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+        case LWS_CALLBACK_CLOSED:
+            if (!pss || !web->conns)
+                return reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION ? 1 : 0;
+            return td_ws_callback (wsi, reason, pss, in, len);
+        default:
+            return 0;
+    }
+}
+
+static const struct lws_protocols s_protocols [] = {
+    { "http", s_callback, sizeof (td_pss_t), 65536, 0, NULL, 0 },
+    { NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void *
+s_lws_thread (void *arg)
+{
+    td_web_t *web = (td_web_t *) arg;
+    while (!atomic_load (&web->stopping))
+        if (lws_service (web->context, 0) < 0) {
+            td_error (TD_WEB_ACTOR, NULL, "the lws service loop failed; HTTP is down");
+            break;
+        }
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Answers (actor thread)
+
+static td_out_t *
+s_out_new (td_out_kind_t kind, uint64_t serial, const char *rid)
+{
+    td_out_t *out = calloc (1, sizeof *out);
+    if (!out)
+        return NULL;
+    out->kind = kind;
+    out->serial = serial;
+    snprintf (out->rid, sizeof out->rid, "%s", rid ? rid : "");
+    return out;
+}
+
+void
+td_web_answer (td_web_t *web, uint64_t serial, const char *call_id, const char *rid, int status,
+               json_t *json, const char *ctype, const char *text, size_t len)
+{
+    bool ws = call_id && *call_id;
+    td_out_t *out = s_out_new (ws ? TD_OUT_WS : TD_OUT_HTTP, serial, rid);
+    char *dumped = NULL;
+    if (!out)
+        goto done;
+    out->status = status;
+    out->retry_after = (status == 503 || status == 429) ? TD_WEB_RETRY_AFTER : 0;
+    out->ctype = ctype ? ctype : "application/json";
+    if (ws) {
+        json_t *j = json_object ();
+        json_t *id = json_loads (call_id, JSON_DECODE_ANY, NULL);
+        json_t *body = json ? json_incref (json)
+                     : (status == 204 || !text) ? json_null () : json_stringn (text, len);
+        if (j && id && body) {
+            json_object_set_new (j, "op", json_string ("reply"));
+            json_object_set_new (j, "id", id);
+            json_object_set_new (j, "status", json_integer (status));
+            json_object_set_new (j, "body", body);
+            dumped = json_dumps (j, JSON_COMPACT);
+        }
+        else {
+            json_decref (id);
+            json_decref (body);
+        }
+        json_decref (j);
+    }
+    else
+    if (json)
+        dumped = json_dumps (json, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (dumped) {
+        out->len = strlen (dumped);
+        out->buf = td_web_buf_new (dumped, out->len);
+    }
+    else
+    if (!ws && !json) {
+        out->len = text ? len : 0;
+        out->buf = td_web_buf_new (text ? text : "", out->len);
+    }
+    if (!out->buf) {
+        td_out_destroy (&out);
+        td_error (TD_WEB_ACTOR, rid, "out of memory answering a request");
+        goto done;
+    }
+    td_web_enqueue (web, out);
+done:
+    free (dumped);
+    if (json)
+        json_decref (json);
+}
+
+void
+td_web_answer_error (td_web_t *web, uint64_t serial, const char *call_id, const char *rid,
+                     td_errcode_t code, const char *message, const char *field)
+{
+    td_web_answer (web, serial, call_id, rid, td_errcode_status (code),
+                   td_json_error (code, message, field), NULL, NULL, 0);
+}
+
+static void
+s_pending_destroy (void **item_p)
+{
+    if (item_p && *item_p) {
+        td_pending_t *p = (td_pending_t *) *item_p;
+        free (p->call_id);
+        free (p);
+        *item_p = NULL;
+    }
+}
+
+static void
+s_agg_destroy (void **item_p)
+{
+    td_agg_destroy ((td_agg_t **) item_p);
+}
+
+int
+td_web_send (td_web_t *web, td_pending_t *pending, const char *service, const char *type,
+             const char *token, const void *body, size_t size, int64_t deadline_ms,
+             td_error_t *err)
+{
+    if (zhashx_size (web->pending) >= TD_WEB_MAX_PENDING)
+        return td_error_set (err, TD_ERR_UNAVAILABLE, NULL, "The server is overloaded.");
+    td_new_id (pending->id);
+    size_t auth_size = 0;
+    const void *auth = td_web_auth (token, &auth_size);
+    td_request_spec_t spec = {
+        .id = pending->id, .rid = pending->rid [0] ? pending->rid : NULL, .type = type,
+        .deadline = deadline_ms, .auth = auth, .auth_size = auth_size,
+        .body = size ? body : NULL, .body_size = size
+    };
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    int rc = td_request_pack (&sb, &spec, err);
+    if (rc == 0) {
+        rc = td_client_send (web->client, service, sb.data, sb.size);
+        if (rc)
+            td_error_set (err, TD_ERR_UNAVAILABLE, NULL, "The broker is not reachable.");
+    }
+    msgpack_sbuffer_destroy (&sb);
+    if (rc)
+        return -1;
+    if (zhashx_insert (web->pending, pending->id, pending))
+        return td_error_set (err, TD_ERR_INTERNAL, NULL, "Duplicate request id.");
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Actor: jobs, replies, events
+
+static void
+s_handle_job (td_web_t *web)
+{
+    int kind = 0;
+    uint64_t serial = 0;
+    char *service = NULL, *type = NULL, *rid = NULL, *call_id = NULL, *token = NULL;
+    byte *body = NULL;
+    size_t size = 0;
+    if (zsock_recv (web->pull, TD_JOB_PICTURE, &kind, &serial, &service, &type, &rid, &call_id,
+                    &token, &body, &size))
+        return;
+    if (kind == TD_JOB_HEALTH || kind == TD_JOB_METRICS)
+        td_health_start (web, (td_job_kind_t) kind, serial, call_id, rid);
+    else {
+        td_error_t err;
+        td_error_clear (&err);
+        td_pending_t *p = calloc (1, sizeof *p);
+        int64_t deadline = td_now_ms () + web->cfg->request_timeout_ms;
+        if (p) {
+            p->kind = TD_JOB_CALL;
+            p->serial = serial;
+            p->call_id = strdup (call_id ? call_id : "");
+            p->slot = -1;
+            p->expire_ms = deadline + TD_WEB_GRACE_MS;
+            snprintf (p->rid, sizeof p->rid, "%s", rid ? rid : "");
+        }
+        if (!p || !p->call_id) {
+            td_error_set (&err, TD_ERR_UNAVAILABLE, NULL, "Out of memory; retry later.");
+            if (p)
+                free (p->call_id);
+            free (p);
+            p = NULL;
+        }
+        else
+        if (td_web_send (web, p, service, type, token, body, size, deadline, &err)) {
+            free (p->call_id);
+            free (p);
+            p = NULL;
+        }
+        if (!p) {
+            if (err.code == TD_OK || err.code == TD_ERR_INTERNAL)
+                td_error_set (&err, TD_ERR_UNAVAILABLE, NULL, "The request could not be sent.");
+            td_web_answer_error (web, serial, call_id, rid, err.code, err.message,
+                                 err.field [0] ? err.field : NULL);
+        }
+    }
+    free (service);
+    free (type);
+    free (rid);
+    free (call_id);
+    zstr_free (&token);
+    free (body);
+}
+
+static void
+s_answer_reply (td_web_t *web, td_pending_t *p, td_msg_t *m)
+{
+    int status = td_msg_status (m);
+    if (status >= 400) {
+        td_errcode_t code = td_msg_error (m);
+        if (code == TD_OK)
+            code = td_errcode_from_status (status);
+        const char *message = td_msg_error_message (m);
+        const char *field = td_msg_error_field (m);
+        json_t *j = td_json_error (code, *message ? message : NULL, *field ? field : NULL);
+        td_web_answer (web, p->serial, p->call_id, p->rid, status, j, NULL, NULL, 0);
+        return;
+    }
+    if (status == 204) {
+        td_web_answer (web, p->serial, p->call_id, p->rid, status, NULL, NULL, "", 0);
+        return;
+    }
+    td_error_t err;
+    td_error_clear (&err);
+    json_t *j = td_mp_to_json (td_msg_body (m), &err);
+    if (!j) {
+        td_warn (TD_WEB_ACTOR, p->rid, "reply body not convertible to JSON: %s", err.message);
+        td_web_answer_error (web, p->serial, p->call_id, p->rid, TD_ERR_INTERNAL,
+                             "The service sent a reply the bridge cannot read.", NULL);
+        return;
+    }
+    td_web_answer (web, p->serial, p->call_id, p->rid, status, j, NULL, NULL, 0);
+}
+
+static void
+s_handle_replies (td_web_t *web)
+{
+    for (int i = 0; i < 1000; i++) {
+        bool final = false;
+        td_error_t err;
+        td_error_clear (&err);
+        td_msg_t *m = td_client_recv (web->client, 0, &final, &err);
+        if (!m && err.code == TD_ERR_TIMEOUT)
+            break;                  //  nothing more waiting
+        if (!m)
+            continue;               //  an invalid reply, dropped by td_client
+        td_pending_t *p = final ? (td_pending_t *) zhashx_lookup (web->pending, td_msg_id (m))
+                                : NULL;
+        if (p && p->agg)
+            td_health_reply (web, p, td_msg_status (m), td_msg_body (m));
+        else
+        if (p) {
+            s_answer_reply (web, p, m);
+            zhashx_delete (web->pending, p->id);
+        }
+        td_msg_destroy (&m);
+    }
+}
+
+static json_t *
+s_str_or_null (const char *s)
+{
+    return s && *s ? json_string (s) : json_null ();
+}
+
+static void
+s_handle_event (td_web_t *web)
+{
+    zmsg_t *msg = zmsg_recv (web->sub);
+    if (!msg)
+        return;
+    zframe_t *tf = zmsg_first (msg);
+    zframe_t *df = zmsg_next (msg);
+    static const char restarted [] = "system.actor_restarted";
+    if (atomic_load (&web->ws_subscribers) == 0
+    &&  !(tf && zframe_size (tf) == sizeof restarted - 1
+      &&  memcmp (zframe_data (tf), restarted, sizeof restarted - 1) == 0)) {
+        zmsg_destroy (&msg);        //  nobody to give it to: don't pay for decoding
+        return;
+    }
+    td_error_t err;
+    td_error_clear (&err);
+    td_msg_t *ev = (tf && df && zmsg_size (msg) == 2)
+                 ? td_msg_decode (TD_MSG_EVENT, zframe_data (df), zframe_size (df), &err) : NULL;
+    zmsg_destroy (&msg);
+    if (!ev)
+        return;
+    const char *type = td_msg_type (ev);
+    if (strcmp (type, restarted) == 0) {
+        char actor [TD_MAX_NAME + 1];
+        const msgpack_object *a = td_mp_get (td_msg_body (ev), "actor");
+        if (a && td_mp_strcpy (a, actor, sizeof actor))
+            td_metrics_restart (web->metrics, actor);
+    }
+    if (atomic_load (&web->ws_subscribers) > 0) {
+        json_t *env = json_object ();
+        json_t *data = td_mp_to_json (td_msg_body (ev), NULL);
+        json_t *frame = json_object ();
+        char *text = NULL;
+        if (env && data && frame) {
+            json_object_set_new (env, "id", json_string (td_msg_id (ev)));
+            json_object_set_new (env, "type", json_string (type));
+            json_object_set_new (env, "source", json_string (td_msg_source (ev)));
+            json_object_set_new (env, "time", json_string (td_msg_time (ev)));
+            json_object_set_new (env, "org", s_str_or_null (td_msg_org (ev)));
+            json_object_set_new (env, "user", s_str_or_null (td_msg_user (ev)));
+            json_object_set_new (env, "subject", s_str_or_null (td_msg_subject (ev)));
+            json_object_set (env, "data", data);
+            json_object_set_new (frame, "op", json_string ("event"));
+            json_object_set (frame, "event", env);
+            text = json_dumps (frame, JSON_COMPACT);
+        }
+        json_decref (env);
+        json_decref (data);
+        json_decref (frame);
+        td_out_t *out = text ? s_out_new (TD_OUT_EVENT, 0, NULL) : NULL;
+        if (out) {
+            snprintf (out->type, sizeof out->type, "%s", type);
+            snprintf (out->org, sizeof out->org, "%s", td_msg_org (ev));
+            snprintf (out->user, sizeof out->user, "%s", td_msg_user (ev));
+            out->len = strlen (text);
+            out->buf = td_web_buf_new (text, out->len);
+            if (out->buf)
+                td_web_enqueue (web, out);
+            else
+                td_out_destroy (&out);
+        }
+        free (text);
+    }
+    td_msg_destroy (&ev);
+}
+
+static void
+s_expire (td_web_t *web)
+{
+    int64_t now = td_now_ms ();
+    td_health_expire (web, now);
+    zlistx_t *late = NULL;
+    for (td_pending_t *p = (td_pending_t *) zhashx_first (web->pending); p;
+         p = (td_pending_t *) zhashx_next (web->pending))
+        if (!p->agg && p->expire_ms <= now) {
+            if (!late)
+                late = zlistx_new ();
+            if (late)
+                zlistx_add_end (late, p);
+        }
+    if (!late)
+        return;
+    for (td_pending_t *p = (td_pending_t *) zlistx_first (late); p;
+         p = (td_pending_t *) zlistx_next (late)) {
+        td_web_answer_error (web, p->serial, p->call_id, p->rid, TD_ERR_TIMEOUT,
+                             "The request took too long.", NULL);
+        zhashx_delete (web->pending, p->id);
+    }
+    zlistx_destroy (&late);
+}
+
+//  --------------------------------------------------------------------------
+//  Actor: set-up and tear-down
+
+static void
+s_load_openapi (td_web_t *web)
+{
+    const char *root = web->cfg->static_dir;
+    const char *candidates [] = { "%s/../web/openapi.json", "%s/openapi.json" };
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates [0]; i++) {
+        char path [PATH_MAX + 32];
+        int n = snprintf (path, sizeof path, candidates [i], root);
+        if (n < 0 || (size_t) n >= sizeof path)
+            continue;
+        FILE *f = fopen (path, "rb");
+        if (!f)
+            continue;
+        char *text = malloc (TD_MAX_JSON_BODY + 1);
+        size_t len = text ? fread (text, 1, TD_MAX_JSON_BODY + 1, f) : 0;
+        fclose (f);
+        json_t *check = (text && len <= TD_MAX_JSON_BODY) ? json_loadb (text, len, 0, NULL) : NULL;
+        if (check) {
+            json_decref (check);
+            web->openapi = text;
+            web->openapi_len = len;
+            return;
+        }
+        td_warn (TD_WEB_ACTOR, NULL, "%s is not valid JSON; not served", path);
+        free (text);
+    }
+    td_warn (TD_WEB_ACTOR, NULL, "openapi.json not found beside %s; /api/v1/openapi.json is 404",
+             root);
+}
+
+static void
+s_web_destroy (td_web_t **self_p)
+{
+    td_web_t *web = *self_p;
+    if (!web)
+        return;
+    if (web->thread_started) {
+        //  Say goodbye to WebSocket clients (1001), for at most ~300 ms
+        if (atomic_load (&web->ws_open) > 0) {
+            atomic_store (&web->closing_all, true);
+            lws_cancel_service (web->context);
+            for (int i = 0; i < 30 && atomic_load (&web->ws_open) > 0; i++)
+                zclock_sleep (10);
+        }
+        atomic_store (&web->stopping, true);
+        lws_cancel_service (web->context);
+        pthread_join (web->thread, NULL);
+        web->thread_started = false;
+    }
+    if (web->context) {
+        lws_context_destroy (web->context);     //  closes connections; callbacks run here
+        web->context = NULL;
+    }
+    td_out_t *out = web->head;
+    while (out) {
+        td_out_t *next = out->next;
+        td_out_destroy (&out);
+        out = next;
+    }
+    zhashx_destroy (&web->conns);
+    zhashx_destroy (&web->pending);
+    zlistx_destroy (&web->aggs);
+    zsock_destroy (&web->push);
+    zsock_destroy (&web->pull);
+    zsock_destroy (&web->sub);
+    td_client_destroy (&web->client);
+    td_metrics_destroy (&web->metrics);
+    free (web->openapi);
+    pthread_mutex_destroy (&web->lock);
+    free (web);
+    *self_p = NULL;
+}
+
+static td_web_t *
+s_web_new (zsock_t *pipe, const td_config_t *cfg)
+{
+    td_web_t *web = calloc (1, sizeof *web);
+    if (!web)
+        return NULL;
+    if (pthread_mutex_init (&web->lock, NULL)) {
+        free (web);
+        return NULL;
+    }
+    web->cfg = cfg;
+    web->pipe = pipe;
+    atomic_init (&web->draining, false);
+    atomic_init (&web->stopping, false);
+    atomic_init (&web->ws_subscribers, 0);
+    atomic_init (&web->ws_open, 0);
+    atomic_init (&web->closing_all, false);
+    web->metrics = td_metrics_new ();
+    web->conns = zhashx_new ();
+    web->pending = zhashx_new ();
+    web->aggs = zlistx_new ();
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "inproc://tutord-web-jobs-%p", (void *) web);
+    web->pull = zsock_new_pull (endpoint);     //  binds
+    web->push = zsock_new (ZMQ_PUSH);
+    web->client = td_client_new (td_config_broker_endpoint (cfg));
+    web->sub = zsock_new_sub (td_config_events_endpoint (cfg), "");
+    if (!web->metrics || !web->conns || !web->pending || !web->aggs || !web->pull || !web->push
+    ||  !web->client || !web->sub) {
+        td_error (TD_WEB_ACTOR, NULL, "cannot create the bridge's sockets");
+        s_web_destroy (&web);
+        return NULL;
+    }
+    zhashx_set_destructor (web->pending, s_pending_destroy);
+    zlistx_set_destructor (web->aggs, s_agg_destroy);
+    zsock_set_sndhwm (web->push, 100000);
+    zsock_set_rcvhwm (web->pull, 100000);
+    zsock_set_sndtimeo (web->push, 0);
+    if (zsock_connect (web->push, "%s", endpoint)) {
+        s_web_destroy (&web);
+        return NULL;
+    }
+    s_load_openapi (web);
+    return web;
+}
+
+//  lws's own log lines go to the tutord log.
+static void
+s_lws_log (int level, const char *line)
+{
+    (void) level;
+    char text [512];
+    snprintf (text, sizeof text, "%s", line ? line : "");
+    size_t len = strlen (text);
+    while (len > 0 && (text [len - 1] == '\n' || text [len - 1] == '\r'))
+        text [--len] = 0;
+    td_warn (TD_WEB_ACTOR, NULL, "lws: %s", text);
+}
+
+//  True when host:port can be bound now. Checked before lws_create_context, whose failure
+//  path leaks a little memory in lws 4.1.6 (seen under LeakSanitizer).
+static bool
+s_port_free (const char *iface, int port)
+{
+    struct addrinfo hints, *res = NULL;
+    memset (&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char service [16];
+    snprintf (service, sizeof service, "%d", port);
+    if (getaddrinfo (iface, service, &hints, &res) || !res)
+        return true;                //  let lws report what it thinks of the address
+    bool free_now = true;
+    int fd = socket (res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+    if (fd >= 0) {
+        int one = 1;
+        if (setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0
+        &&  bind (fd, res->ai_addr, res->ai_addrlen) != 0 && errno == EADDRINUSE)
+            free_now = false;
+        close (fd);
+    }
+    freeaddrinfo (res);
+    return free_now;
+}
+
+static int
+s_listen (td_web_t *web)
+{
+    const td_config_t *cfg = web->cfg;
+    lws_set_log_level (LLL_ERR, s_lws_log);
+    struct lws_context_creation_info info;
+    memset (&info, 0, sizeof info);
+    info.port = cfg->http_port;
+    const char *host = cfg->http_host;
+    if (strcmp (host, "localhost") == 0)
+        host = "127.0.0.1";
+    info.iface = (*host && strcmp (host, "0.0.0.0") != 0 && strcmp (host, "*") != 0) ? host : NULL;
+    info.protocols = s_protocols;
+    info.user = web;
+    info.max_http_header_data = 8192;
+    info.timeout_secs = 30;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (info.iface && strchr (info.iface, ':') == NULL);
+    if (!s_port_free (info.iface, info.port)) {
+        td_error (TD_WEB_ACTOR, NULL, "cannot listen on %s:%d: address in use", cfg->http_host,
+                  cfg->http_port);
+        return -1;
+    }
+    web->context = lws_create_context (&info);
+    if (!web->context) {
+        td_error (TD_WEB_ACTOR, NULL, "cannot listen on %s:%d", cfg->http_host, cfg->http_port);
+        return -1;
+    }
+    if (pthread_create (&web->thread, NULL, s_lws_thread, web)) {
+        td_error (TD_WEB_ACTOR, NULL, "cannot start the lws thread");
+        return -1;
+    }
+    web->thread_started = true;
+    return 0;
+}
+
+void
+td_web_actor (zsock_t *pipe, void *args)
+{
+    const td_config_t *cfg = (const td_config_t *) args;
+    td_web_t *web = cfg ? s_web_new (pipe, cfg) : NULL;
+    if (!web || s_listen (web)) {
+        if (web)
+            s_web_destroy (&web);
+        zsock_signal (pipe, (byte) -1);
+        return;
+    }
+    zpoller_t *poller = zpoller_new (pipe, web->pull, td_client_sock (web->client), web->sub,
+                                     NULL);
+    if (!poller) {
+        s_web_destroy (&web);
+        zsock_signal (pipe, (byte) -1);
+        return;
+    }
+    zpoller_set_nonstop (poller, true);
+    td_info (TD_WEB_ACTOR, NULL, "listening on http://%s:%d", cfg->http_host, cfg->http_port);
+    zsock_signal (pipe, 0);
+
+    bool terminated = false;
+    int64_t last_expire = td_now_ms ();
+    while (!terminated) {
+        void *which = zpoller_wait (poller, 100);
+        if (zpoller_terminated (poller))
+            break;
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            if (!command)
+                break;
+            if (streq (command, "$TERM"))
+                terminated = true;
+            else
+            if (streq (command, "DRAIN")) {
+                atomic_store (&web->draining, true);
+                td_info (TD_WEB_ACTOR, NULL, "draining: new requests get 503");
+                zsock_signal (pipe, 0);
+            }
+            else
+                td_warn (TD_WEB_ACTOR, NULL, "unknown command %s", command);
+            zstr_free (&command);
+        }
+        else
+        if (which == web->pull) {
+            for (int i = 0; i < 1000 && (zsock_events (web->pull) & ZMQ_POLLIN); i++)
+                s_handle_job (web);
+        }
+        else
+        if (which == td_client_sock (web->client))
+            s_handle_replies (web);
+        else
+        if (which == web->sub) {
+            for (int i = 0; i < 1000 && (zsock_events (web->sub) & ZMQ_POLLIN); i++)
+                s_handle_event (web);
+        }
+        int64_t now = td_now_ms ();
+        if (now - last_expire >= 50) {
+            s_expire (web);
+            last_expire = now;
+        }
+    }
+    zpoller_destroy (&poller);
+    s_web_destroy (&web);
+}

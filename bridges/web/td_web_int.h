@@ -1,0 +1,288 @@
+/*  td_web_int — what the files of the web bridge share; not for use outside bridges/web.
+ *
+ *  Two threads, one owner per resource:
+ *    actor thread  owns the pipe, the td_client (DEALER to the broker), the SUB socket on the
+ *                  event stream, the PULL end of the job socket, and the table of pending
+ *                  requests. It never calls lws except lws_cancel_service ().
+ *    lws thread    owns the lws context while it runs (lws_service), every connection and its
+ *                  pss, the connection table (serial -> pss) and the PUSH end of the job
+ *                  socket. It never touches the actor's sockets.
+ *  lws -> actor:   jobs over inproc PUSH/PULL, picture TD_JOB_PICTURE.
+ *  actor -> lws:   td_out_t items on a mutex-protected queue, then lws_cancel_service (); the
+ *                  lws thread drains the queue in LWS_CALLBACK_EVENT_WAIT_CANCELLED and hands
+ *                  each item to the connection with that serial, or drops it when the
+ *                  connection has gone (its serial is no longer in the table).
+ *  The context is created by the actor thread before the lws thread starts and destroyed by
+ *  the actor thread after joining it, so it has exactly one user at any time.
+ *
+ *  Serials: every HTTP transaction and every WebSocket connection gets a fresh 64-bit serial;
+ *  a reply carries the serial, never a pointer, so a late reply can't reach a reused pss.
+ */
+#ifndef TD_WEB_INT_H
+#define TD_WEB_INT_H
+
+#include <czmq.h>
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "td_client.h"
+#include "td_config.h"
+#include "td_error.h"
+#include "td_limits.h"
+#include "td_metrics.h"
+#include "td_routes.h"
+
+#define TD_WEB_ACTOR            "web"
+#define TD_WEB_RID_MAX          64                  //  X-Request-Id we accept
+#define TD_WEB_RETRY_AFTER      1                   //  seconds, for 503 / 429
+#define TD_WEB_STATIC_MAX       (16 * 1024 * 1024)  //  one static file
+#define TD_WEB_PATH_MAX         2048                //  decoded request path
+#define TD_WEB_PROBE_MS         1000                //  health / metrics sub-request deadline
+#define TD_WEB_GRACE_MS         2000                //  past a request's deadline, answer 504
+#define TD_WEB_QUEUE_EVENTS_MAX 10000               //  events waiting for the lws thread
+#define TD_WS_MAX_TOPICS        32
+#define TD_WS_QUEUE_MSGS        1024                //  per-connection outbound bound
+#define TD_WS_QUEUE_BYTES       (4 * 1024 * 1024)
+#define TD_WS_MAX_INFLIGHT      64                  //  pending calls per connection
+#define TD_WS_MAX_FRAME         (1024 * 1024)       //  reassembled message, bytes
+#define TD_WEB_TOKEN_MAX        4096                //  bearer token, bytes
+#define TD_WEB_MAX_PENDING      100000              //  requests the actor waits on at once
+
+//  Jobs: lws thread -> actor, frames kind, serial, service, type, rid, call id, token, body.
+//  call id is the JSON text of a WebSocket call's "id" ("" for HTTP); token is the caller's
+//  bearer token ("" when none); body is msgpack.
+#define TD_JOB_PICTURE "i8sssssb"
+typedef enum {
+    TD_JOB_CALL = 1,                //  forward body to service/type
+    TD_JOB_HEALTH,                  //  GET /health
+    TD_JOB_METRICS                  //  GET /metrics
+} td_job_kind_t;
+
+//  Outbound items: actor -> lws thread.
+typedef enum {
+    TD_OUT_HTTP = 1,                //  the response of HTTP transaction `serial`
+    TD_OUT_WS,                      //  a reply frame for WebSocket connection `serial`
+    TD_OUT_EVENT                    //  an event frame for every subscriber of `type`
+} td_out_kind_t;
+
+typedef struct td_out {
+    struct td_out *next;
+    td_out_kind_t kind;
+    uint64_t serial;
+    int status;
+    int retry_after;                //  seconds, 0 = no header
+    char rid [TD_WEB_RID_MAX + 1];
+    const char *ctype;              //  static string
+    char *buf;                      //  LWS_PRE bytes of headroom, then text
+    size_t len;                     //  text bytes
+    char type [TD_MAX_NAME * 2 + 2];//  event type (TD_OUT_EVENT)
+    char org [TD_MAX_ID + 1];       //  event org / user ("" when nil), for the visibility hook
+    char user [TD_MAX_ID + 1];
+} td_out_t;
+
+//  A text buffer with LWS_PRE bytes of headroom, as lws_write wants.
+char *td_web_buf_new (const char *text, size_t len);
+#define TD_WEB_TEXT(buf) ((buf) + LWS_PRE)
+
+typedef struct td_wsmsg {
+    struct td_wsmsg *next;
+    char *buf;                      //  td_web_buf_new
+    size_t len;
+} td_wsmsg_t;
+
+typedef enum { TD_RESP_NONE = 0, TD_RESP_WAIT, TD_RESP_HEADERS, TD_RESP_BODY } td_resp_state_t;
+
+//  Per connection (lws pss, zeroed by lws). Heap members are released by td_pss_cleanup.
+typedef struct td_pss {
+    struct lws *wsi;
+    uint64_t serial;                //  0 = not registered
+    bool is_ws;
+    //  HTTP transaction
+    td_method_t method;
+    char *path;                     //  decoded path (heap)
+    const char *route_label;        //  metrics label (static)
+    int64_t start_us;
+    char rid [TD_WEB_RID_MAX + 1];
+    bool expect_body;
+    char *body;                     //  accumulated body (heap)
+    size_t body_len;
+    bool body_too_large;
+    bool is_static;                 //  serve a file once the body (if any) is read
+    td_errcode_t early;             //  error decided from the headers, answered after the body
+    char early_msg [160];
+    td_resp_state_t state;
+    int status;
+    int retry_after;
+    char allow [64];
+    const char *ctype;
+    char *resp_buf;                 //  td_web_buf_new
+    size_t resp_len, resp_off;
+    bool close_after;
+    //  WebSocket
+    char topics [TD_WS_MAX_TOPICS][TD_MAX_NAME + 1];
+    int ntopics;
+    td_wsmsg_t *outq_head, *outq_tail;
+    size_t outq_msgs, outq_bytes;
+    char *rx;                       //  fragment reassembly (heap)
+    size_t rx_len;
+    bool rx_too_large;
+    int inflight;
+    char *token;                    //  bearer token given at connect (heap), NULL when none
+    bool closing;
+    int close_status;               //  0 -> 1008 policy violation
+    char close_reason [96];
+} td_pss_t;
+
+typedef struct td_web {
+    const td_config_t *cfg;
+    //  Shared by both threads
+    pthread_mutex_t lock;           //  guards head/tail/qlen/qevents
+    td_out_t *head, *tail;
+    size_t qlen, qevents;
+    atomic_bool draining;
+    atomic_bool stopping;
+    atomic_int ws_subscribers;      //  WebSocket connections with at least one topic
+    atomic_int ws_open;             //  open WebSocket connections
+    atomic_bool closing_all;        //  $TERM: close every WebSocket with 1001 going away
+    td_metrics_t *metrics;          //  has its own lock
+    struct lws_context *context;
+    char *openapi;                  //  read-only after start; NULL when the file is missing
+    size_t openapi_len;
+    //  lws thread only
+    zsock_t *push;
+    zhashx_t *conns;                //  serial (decimal string) -> td_pss_t *
+    uint64_t next_serial;
+    //  actor thread only
+    zsock_t *pipe;
+    zsock_t *pull;
+    zsock_t *sub;
+    td_client_t *client;
+    zhashx_t *pending;              //  request id -> td_pending_t *
+    zlistx_t *aggs;                 //  td_agg_t * (health / metrics in progress)
+    pthread_t thread;
+    bool thread_started;
+} td_web_t;
+
+//  td_web.c
+void td_web_enqueue (td_web_t *web, td_out_t *out);
+void td_out_destroy (td_out_t **self_p);
+int64_t td_web_now_us (void);
+//  Hooks for identity (a later issue): packed msgpack auth for a bearer token, or NULL (nil);
+//  and whether a connection may see an event. Today: nil auth, every event allowed.
+const void *td_web_auth (const char *token, size_t *size);
+bool td_web_event_allowed (const td_pss_t *pss, const char *org, const char *user);
+
+//  td_http.c — pure helpers
+//  True for application/json with optional parameters; only charset=utf-8 is accepted.
+bool td_http_content_type_json (const char *value);
+//  A sane X-Request-Id: 1..64 chars of [A-Za-z0-9._-].
+bool td_http_rid_valid (const char *rid);
+//  Map URL path to a file under root into out. 0, or -1 (404: traversal, bad path, too long).
+int td_http_static_path (const char *root, const char *path, char *out, size_t size);
+//  MIME type for a file name by extension.
+const char *td_http_mime (const char *name);
+//  The CONTRACT error body as JSON text (heap, NUL-terminated); NULL on out-of-memory.
+char *td_http_error_text (td_errcode_t code, const char *message, const char *field);
+//  td_http.c — lws side
+int td_http_callback (struct lws *wsi, enum lws_callback_reasons reason, td_pss_t *pss,
+                      void *in, size_t len);
+void td_http_deliver (td_web_t *web, td_pss_t *pss, td_out_t *out);
+
+//  Answer of a REST request handled in the lws thread: either submitted to the actor
+//  (submitted = true) or answered at once with json (owned) and status.
+typedef struct {
+    bool submitted;
+    int status;
+    int retry_after;
+    char allow [64];
+    json_t *json;
+    const char *raw;                //  instead of json: static JSON text (not owned)
+    size_t raw_len;
+    const char *route_label;
+} td_answer_t;
+//  Route and submit one REST request (shared by HTTP and WebSocket "call").
+void td_web_handle (td_web_t *web, uint64_t serial, const char *call_id, td_method_t method,
+                    const char *path, const td_params_t *query, const json_t *body,
+                    const char *rid, const char *token, td_answer_t *ans);
+//  The bearer token of the request's Authorization header into buf ("" when none or too long).
+void td_http_bearer (struct lws *wsi, char *buf, size_t size);
+//  Error answer helper.
+void td_answer_error (td_answer_t *ans, td_errcode_t code, const char *message,
+                      const char *field);
+
+//  td_ws.c
+typedef enum { TD_WSOP_SUBSCRIBE = 1, TD_WSOP_UNSUBSCRIBE, TD_WSOP_CALL, TD_WSOP_PING } td_wsop_kind_t;
+typedef struct {
+    td_wsop_kind_t kind;
+    json_t *root;                   //  the parsed frame (owned)
+    //  subscribe / unsubscribe
+    const char *topics [TD_WS_MAX_TOPICS];
+    int ntopics;
+    //  call
+    char *id_json;                  //  heap, JSON text of "id"
+    td_method_t method;
+    const char *path;               //  raw target, may hold a query string
+    const json_t *body;             //  NULL when absent
+} td_wsop_t;
+//  Parse one text frame. 0, or -1 with err set (and op->id_json set when an id was readable).
+int td_ws_op_parse (const char *text, size_t len, td_wsop_t *op, td_error_t *err);
+void td_ws_op_clear (td_wsop_t *op);
+//  A topic prefix: 1..TD_MAX_NAME chars of [a-z0-9_.-], starting with a letter.
+bool td_ws_topic_valid (const char *topic);
+//  True when type starts with one of the connection's prefixes.
+bool td_ws_topic_match (const td_pss_t *pss, const char *type);
+int td_ws_callback (struct lws *wsi, enum lws_callback_reasons reason, td_pss_t *pss,
+                    void *in, size_t len);
+//  Queue text (copied) for the connection; closes a laggard beyond the bounds.
+void td_ws_send (td_pss_t *pss, const char *text, size_t len);
+//  Queue an owned buffer (td_web_buf_new) for the connection.
+void td_ws_send_buf (td_pss_t *pss, char *buf, size_t len);
+void td_ws_deliver (td_web_t *web, td_pss_t *pss, td_out_t *out);
+void td_ws_broadcast (td_web_t *web, td_out_t *out);
+//  Close every WebSocket with 1001 "server shutting down" once its queue is flushed.
+void td_ws_close_all (td_web_t *web);
+
+//  Connection table (lws thread)
+uint64_t td_web_register (td_web_t *web, td_pss_t *pss);
+void td_web_unregister (td_web_t *web, td_pss_t *pss);
+td_pss_t *td_web_lookup (td_web_t *web, uint64_t serial);
+void td_pss_cleanup (td_web_t *web, td_pss_t *pss);
+
+//  td_health.c (actor thread)
+typedef struct td_agg td_agg_t;
+typedef struct td_pending td_pending_t;
+//  Start a health or metrics aggregation. 0, or -1 (answer already queued).
+int td_health_start (td_web_t *web, td_job_kind_t kind, uint64_t serial, const char *call_id,
+                     const char *rid);
+//  A reply for one of an aggregation's sub-requests (msg may be NULL on failure).
+void td_health_reply (td_web_t *web, td_pending_t *pending, int status, const msgpack_object *body);
+//  Finish aggregations past their deadline.
+void td_health_expire (td_web_t *web, int64_t now_ms);
+void td_agg_destroy (td_agg_t **self_p);
+
+struct td_pending {
+    char id [33];
+    td_job_kind_t kind;             //  TD_JOB_CALL, or a sub-request of an aggregation
+    uint64_t serial;
+    char *call_id;                  //  heap, "" for HTTP
+    char rid [TD_WEB_RID_MAX + 1];
+    int64_t expire_ms;              //  answer 504 ourselves after this
+    td_agg_t *agg;                  //  NULL for a plain call
+    int slot;                       //  aggregation slot: -1 broker, else actor index
+};
+
+//  Queue the answer for a request (HTTP response or WebSocket reply frame). json is consumed.
+//  ctype NULL -> application/json. text/len used instead of json when json is NULL.
+void td_web_answer (td_web_t *web, uint64_t serial, const char *call_id, const char *rid,
+                    int status, json_t *json, const char *ctype, const char *text, size_t len);
+void td_web_answer_error (td_web_t *web, uint64_t serial, const char *call_id, const char *rid,
+                          td_errcode_t code, const char *message, const char *field);
+//  Send one request for the actor; registers a pending entry. 0, or -1 (not sent).
+//  pending->id is set here; the table owns pending once this returns 0.
+int td_web_send (td_web_t *web, td_pending_t *pending, const char *service, const char *type,
+                 const char *token, const void *body, size_t size, int64_t deadline_ms,
+                 td_error_t *err);
+
+#endif
