@@ -1101,7 +1101,8 @@ s_expire_deadlines (self_t *self)
         request_t *req = self->heap [0];
         service_t *service = req->service;
         bool was_inflight = req->state == SLOT_INFLIGHT;
-        td_debug (LOG_ACTOR, req->rid, "deadline passed while %s", was_inflight? "in flight": "queued");
+        td_debug (LOG_ACTOR, req->rid, "deadline passed while %s",
+                  was_inflight? "in flight": "queued");
         s_request_fail (self, req, 504, TD_ERR_TIMEOUT,
                         was_inflight? "the service did not answer before the deadline"
                                     : "no worker took the request before the deadline");

@@ -1,7 +1,9 @@
 /*  td_broker — the broker actor: request plane (ROUTER, routed by service) and event plane
  *  (XSUB -> XPUB, via zproxy).
  *
- *  Start with zactor_new (td_broker_actor, &args); args must outlive the actor.
+ *  Start with zactor_new (td_broker_actor, &args); args must outlive the actor. When an endpoint
+ *  cannot be bound the actor logs why and ends at once, so its pipe turns readable (the shim's
+ *  final signal): poll it briefly after zactor_new to tell.
  *  Pipe commands (each answered as noted):
  *    "DRAIN" <ms as string>  stop taking new requests (answer 503), wait until no request is in
  *                            flight or ms passed; replies with the picture "i": requests left.
@@ -11,6 +13,9 @@
  *  Requests to service "broker": "ping" -> 200 {"actor":"broker"}; "status" -> 200 the status map
  *  {"services": {name: {"workers", "queued", "inflight"}}, "requests", "replies", "unavailable",
  *   "timeouts", "invalid"}.
+ *  The status map (and STATUS JSON) also carries "late" (worker replies dropped because the
+ *  request had already been answered 504/503), "queued", "inflight", "workers" (totals) and
+ *  "draining" (bool).
  */
 #ifndef TD_BROKER_H
 #define TD_BROKER_H
