@@ -135,7 +135,7 @@ main (int argc, char *argv [])
         td_info ("tutord", NULL, "stopping: draining for up to %d ms", cfg.drain_ms);
         if (web) {
             zstr_send (web, "DRAIN");
-            zsock_set_rcvtimeo (zactor_sock (web), 2000);
+            zsock_set_rcvtimeo (zactor_sock (web), cfg.drain_ms + 2000);
             if (zsock_wait (web) != 0)
                 td_warn ("tutord", NULL, "the web bridge did not confirm the drain");
         }

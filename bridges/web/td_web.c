@@ -793,6 +793,29 @@ s_listen (td_web_t *web)
     return 0;
 }
 
+//  A drain is done when no request is pending, nothing waits in the queue to the lws thread,
+//  and a short grace has passed for the lws thread to write the last responses out; or when
+//  the drain's deadline passed.
+static bool
+s_drain_done (td_web_t *web, int64_t now, int64_t until, int64_t *drained_at)
+{
+    if (now >= until) {
+        td_warn (TD_WEB_ACTOR, NULL, "drain deadline passed with %zu requests in flight",
+                 zhashx_size (web->pending));
+        return true;
+    }
+    pthread_mutex_lock (&web->lock);
+    bool queue_empty = web->head == NULL;
+    pthread_mutex_unlock (&web->lock);
+    if (zhashx_size (web->pending) > 0 || zlistx_size (web->aggs) > 0 || !queue_empty) {
+        *drained_at = 0;
+        return false;
+    }
+    if (*drained_at == 0)
+        *drained_at = now;
+    return now - *drained_at >= 100;
+}
+
 void
 td_web_actor (zsock_t *pipe, void *args)
 {
@@ -817,6 +840,8 @@ td_web_actor (zsock_t *pipe, void *args)
 
     bool terminated = false;
     int64_t last_expire = td_now_ms ();
+    int64_t drain_until = 0;        //  DRAIN received and not yet confirmed: its deadline
+    int64_t drained_at = 0;         //  when nothing was left in flight or queued
     while (!terminated) {
         void *which = zpoller_wait (poller, 100);
         if (zpoller_terminated (poller))
@@ -830,8 +855,10 @@ td_web_actor (zsock_t *pipe, void *args)
             else
             if (streq (command, "DRAIN")) {
                 atomic_store (&web->draining, true);
-                td_info (TD_WEB_ACTOR, NULL, "draining: new requests get 503");
-                zsock_signal (pipe, 0);
+                td_info (TD_WEB_ACTOR, NULL, "draining: new requests get 503; waiting up to "
+                         "%d ms for %zu in flight", cfg->drain_ms, zhashx_size (web->pending));
+                drain_until = td_now_ms () + cfg->drain_ms;
+                drained_at = 0;
             }
             else
                 td_warn (TD_WEB_ACTOR, NULL, "unknown command %s", command);
@@ -854,6 +881,10 @@ td_web_actor (zsock_t *pipe, void *args)
         if (now - last_expire >= 50) {
             s_expire (web);
             last_expire = now;
+        }
+        if (drain_until && s_drain_done (web, now, drain_until, &drained_at)) {
+            drain_until = 0;
+            zsock_signal (pipe, 0);
         }
     }
     zpoller_destroy (&poller);

@@ -3,7 +3,8 @@
  *  Start with zactor_new (td_web_actor, cfg); cfg (td_config_t) must outlive it. The actor
  *  answers zsock_signal 0 once listening on cfg->http_host:http_port, or signal -1 (and ends)
  *  when it cannot listen.
- *  Pipe commands: "DRAIN" -> stop taking new requests (503 unavailable with Retry-After), signal 0;
+ *  Pipe commands: "DRAIN" -> stop taking new requests (503 unavailable with Retry-After), wait
+ *  until the requests in flight are answered and written (at most TUTORD_DRAIN_MS), signal 0;
  *  "$TERM" -> close every connection and end.
  */
 #ifndef TD_WEB_H

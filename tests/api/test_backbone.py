@@ -201,7 +201,7 @@ def test_crashed_actor_is_restarted_and_health_shows_it(tutord):
 
 
 def test_database_down_is_degraded(tutord_factory):
-    t = tutord_factory(TUTORD_DB="host=/nonexistent-dir dbname=nothing connect_timeout=1")
+    t = tutord_factory(wait_s=8, TUTORD_DB="host=/nonexistent-dir dbname=nothing connect_timeout=1")
     status, _, body = t.get("/health")
     assert status == 503
     assert body["status"] == "degraded" and body["db"] == "down"
