@@ -83,25 +83,10 @@ td_client_send (td_client_t *self, const char *service, const void *request, siz
 static td_msg_t *
 s_recv_one (td_client_t *self, bool *final, td_error_t *err, bool *got)
 {
-    zmq_msg_t parts [5];
-    size_t n = 0;
-    bool more = true, overflow = false;
+    zmq_msg_t parts [4];
+    bool overflow;
     *got = false;
-    while (more) {
-        zmq_msg_t *part = &parts [n < 4? n: 4];
-        zmq_msg_init (part);
-        if (zmq_msg_recv (part, self->handle, n == 0? ZMQ_DONTWAIT: 0) < 0) {
-            zmq_msg_close (part);
-            break;
-        }
-        more = zmq_msg_more (part);
-        if (n < 4)
-            n++;
-        else {
-            zmq_msg_close (part);
-            overflow = true;
-        }
-    }
+    size_t n = td_wire_recv_parts (self->handle, parts, 4, &overflow);
     if (n == 0)
         return NULL;
     *got = true;

@@ -43,4 +43,13 @@
 #define TD_LIVENESS         3
 #define TD_DEFAULT_CAPACITY 32      //  requests one worker holds at once
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <zmq.h>
+
+//  Receive one whole multipart message from a libzmq socket handle into parts[0..max-1]
+//  without waiting for its first frame. Frames beyond max are read and dropped, and *overflow
+//  is set. Returns the number of parts kept (0: nothing was waiting); the caller closes them.
+size_t td_wire_recv_parts (void *handle, zmq_msg_t *parts, size_t max, bool *overflow);
+
 #endif

@@ -248,24 +248,9 @@ td_worker_recv (td_worker_t *self)
         return NULL;
     //  Drain messages that are not jobs (heartbeats...) so one call does all waiting work
     for (int budget = 0; budget < 1000; budget++) {
-        zmq_msg_t parts [5];
-        size_t n = 0;
-        bool more = true, overflow = false;
-        while (more) {
-            zmq_msg_t *part = &parts [n < 4? n: 4];
-            zmq_msg_init (part);
-            if (zmq_msg_recv (part, self->handle, n == 0? ZMQ_DONTWAIT: 0) < 0) {
-                zmq_msg_close (part);
-                break;
-            }
-            more = zmq_msg_more (part);
-            if (n < 4)
-                n++;
-            else {
-                zmq_msg_close (part);
-                overflow = true;
-            }
-        }
+        zmq_msg_t parts [4];
+        bool overflow;
+        size_t n = td_wire_recv_parts (self->handle, parts, 4, &overflow);
         if (n == 0)
             return NULL;
         td_job_t *job = overflow? NULL: s_handle (self, parts, n);

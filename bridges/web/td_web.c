@@ -168,14 +168,7 @@ td_pss_cleanup (td_web_t *web, td_pss_t *pss)
     pss->rx_len = 0;
     free (pss->token);
     pss->token = NULL;
-    while (pss->outq_head) {
-        td_wsmsg_t *m = pss->outq_head;
-        pss->outq_head = m->next;
-        free (m->buf);
-        free (m);
-    }
-    pss->outq_tail = NULL;
-    pss->outq_msgs = pss->outq_bytes = 0;
+    td_ws_queue_drop (pss);
     pss->state = TD_RESP_NONE;
 }
 

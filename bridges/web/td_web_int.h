@@ -174,6 +174,9 @@ int64_t td_web_now_us (void);
 const void *td_web_auth (const char *token, size_t *size);
 bool td_web_event_allowed (const td_pss_t *pss, const char *org, const char *user);
 
+//  td_ws.c: free a connection's outbound WebSocket queue.
+void td_ws_queue_drop (td_pss_t *pss);
+
 //  td_http.c — pure helpers
 //  True for application/json with optional parameters; only charset=utf-8 is accepted.
 bool td_http_content_type_json (const char *value);

@@ -132,8 +132,8 @@ td_ws_op_parse (const char *text, size_t len, td_wsop_t *op, td_error_t *err)
 //  --------------------------------------------------------------------------
 //  Outbound queue
 
-static void
-s_queue_drop (td_pss_t *pss)
+void
+td_ws_queue_drop (td_pss_t *pss)
 {
     while (pss->outq_head) {
         td_wsmsg_t *m = pss->outq_head;
@@ -149,7 +149,7 @@ s_queue_drop (td_pss_t *pss)
 static void
 s_close_laggard (td_pss_t *pss, const char *reason)
 {
-    s_queue_drop (pss);
+    td_ws_queue_drop (pss);
     if (!pss->closing) {
         pss->closing = true;
         snprintf (pss->close_reason, sizeof pss->close_reason, "%s", reason);
