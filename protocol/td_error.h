@@ -47,5 +47,8 @@ td_errcode_t td_errcode_from_status (int status);
 int td_error_set (td_error_t *err, td_errcode_t code, const char *field, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 void td_error_clear (td_error_t *err);
+//  Added: a generic human sentence for a code ("The request is invalid." ...), used when a reply
+//  carries no message of its own.
+const char *td_errcode_message (td_errcode_t code);
 
 #endif

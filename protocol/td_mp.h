@@ -16,6 +16,9 @@
 //  0 when data holds one valid object within the limits of td_limits.h; else -1 and err set
 //  (invalid_input, or too_large when size > TD_MAX_MESSAGE).
 int td_mp_check (const void *data, size_t size, td_error_t *err);
+//  Added: the same check with a tighter nesting bound (1..TD_MAX_DEPTH), for a value that will be
+//  embedded max_depth levels below the top (a body inside an envelope map: TD_MAX_DEPTH - 1).
+int td_mp_check_depth (const void *data, size_t size, int max_depth, td_error_t *err);
 
 //  Value of key in a map object; NULL when o is not a map or has no such key.
 const msgpack_object *td_mp_get (const msgpack_object *o, const char *key);

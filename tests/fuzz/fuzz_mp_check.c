@@ -1,0 +1,65 @@
+/*  fuzz_mp_check — libFuzzer target for td_mp_check, the gate in front of msgpack_unpack.
+ *
+ *  Invariants asserted (abort on violation):
+ *    - a refusal always carries a code (invalid_input or too_large) and a non-empty UTF-8 message;
+ *    - anything accepted is accepted by msgpack_unpack, consuming exactly every byte, as a tree
+ *      that re-packs into bytes td_mp_check accepts again (the checker is never looser than the
+ *      unpacker, and the limits survive re-encoding);
+ *    - when the accepted value converts to JSON, that JSON packs back to msgpack that passes the
+ *      check and converts to an equal JSON value.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "td_mp.h"
+#include "td_json.h"
+#include "td_utf8.h"
+
+#define CHECK(cond) do { if (!(cond)) { \
+    fprintf (stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); abort (); } } while (0)
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    td_error_t err;
+    td_error_clear (&err);
+    if (td_mp_check (data, size, &err) != 0) {
+        CHECK (err.code == TD_ERR_INVALID_INPUT || err.code == TD_ERR_TOO_LARGE);
+        CHECK (err.message [0] != 0);
+        CHECK (td_utf8_valid (err.message, strlen (err.message)));
+        return 0;
+    }
+    msgpack_zone zone;
+    CHECK (msgpack_zone_init (&zone, 1024));
+    msgpack_object obj;
+    size_t off = 0;
+    CHECK (msgpack_unpack ((const char *) data, size, &off, &zone, &obj) == MSGPACK_UNPACK_SUCCESS);
+    CHECK (off == size);
+
+    //  Re-encoding keeps every limit.
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    CHECK (msgpack_pack_object (&pk, obj) == 0);
+    CHECK (td_mp_check (sbuf.data, sbuf.size, &err) == 0);
+
+    //  msgpack -> JSON -> msgpack -> JSON is stable.
+    json_t *j = td_mp_to_json (&obj, &err);
+    if (j) {
+        msgpack_sbuffer_clear (&sbuf);
+        CHECK (td_json_to_mp (j, &pk, &err) == 0);
+        CHECK (td_mp_check (sbuf.data, sbuf.size, &err) == 0);
+        json_t *back = td_mp_bytes_to_json (sbuf.data, sbuf.size, &err);
+        CHECK (back != NULL);
+        CHECK (json_equal (j, back));
+        json_decref (back);
+        json_decref (j);
+    }
+    else
+        CHECK (err.code == TD_ERR_INVALID_INPUT && err.message [0]);
+    msgpack_sbuffer_destroy (&sbuf);
+    msgpack_zone_destroy (&zone);
+    return 0;
+}
