@@ -249,7 +249,8 @@ def _tmp_root():
 def _migrated():
     """Apply schema/ to TUTORD_TEST_DB once per session (idempotent, safe in parallel)."""
     if not os.environ.get("TUTORD_TEST_DB"):
-        pytest.skip("TUTORD_TEST_DB is not set (tools/check sets it to a fresh test database)")
+        # A fail, not a skip: a skipped suite must never count as a passing one.
+        pytest.fail("TUTORD_TEST_DB is not set (tools/check sets it to a fresh test database)")
     ctl = os.path.join(build_dir(), "tutorctl")
     if not os.access(ctl, os.X_OK):
         pytest.fail("%s is missing: build first" % ctl)
