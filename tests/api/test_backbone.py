@@ -13,10 +13,9 @@ import subprocess
 import threading
 import time
 
-import pytest
 import websockets
 
-from conftest import free_ports, http_request, wait_for
+from conftest import free_ports, wait_for
 
 ACTORS = ["identity", "catalog", "session", "grader", "llm", "srs", "analytics", "trainer"]
 
