@@ -3,8 +3,11 @@
  *
  *  Why: DESIGN.md principle 2. Actors never talk to each other directly; a request names a
  *  service and the broker picks a worker, so a second grader on another host is just another
- *  worker. The frame layouts are those of td_wire.h (Majordomo-style, RFC 7/18). The event plane
- *  is czmq's zproxy (XSUB frontend, XPUB backend), owned by this actor and destroyed with it.
+ *  worker. The frame layouts are those of td_wire.h (Majordomo-style, RFC 7/18): every message
+ *  is [identity][header][payload?], the one header frame carrying the protocol name, the command
+ *  and its argument (service name or ticket), built and parsed by td_wire_head/td_wire_parse.
+ *  The event plane is czmq's zproxy (XSUB frontend, XPUB backend), owned by this actor and
+ *  destroyed with it.
  *
  *  The hot path (client REQUEST -> worker, worker FINAL -> client) uses libzmq messages directly
  *  (zmq_msg_recv / zmq_msg_send) so a payload frame is moved, never copied, and no heap object is
@@ -63,7 +66,7 @@
 #include "td_log.h"
 
 #define LOG_ACTOR           "broker"
-#define MAX_PARTS           8               //  more frames than this: malformed
+#define MAX_PARTS           4               //  [identity][header][payload] + 1: more is malformed
 #define MAX_IDENTITY        255             //  ROUTER identities are at most 255 bytes
 #define CHUNK_SHIFT         10
 #define CHUNK_SLOTS         (1u << CHUNK_SHIFT)
@@ -228,24 +231,32 @@ s_send_msg (self_t *self, zmq_msg_t *msg, bool more)
     return rc < 0? -1: 0;
 }
 
-//  [client]["TDC1"][cmd][service] — the head of every message to a client
+//  [peer][name cmd arg] — the identity and header frame that start every message we send;
+//  more says a payload frame follows.
+static int
+s_send_head (self_t *self, const ident_t *peer, const char *name, byte cmd,
+             const void *arg, size_t arg_size, bool more)
+{
+    byte head [TD_WIRE_HEAD_MAX];
+    size_t head_size = td_wire_head (head, name, cmd, arg, arg_size);
+    if (head_size == 0
+    ||  s_send_part (self, peer->data, peer->size, true)
+    ||  s_send_part (self, head, head_size, more))
+        return -1;
+    return 0;
+}
+
+//  [client]["TDC1" cmd service] — the head of every message to a client
 static int
 s_send_client_head (self_t *self, const ident_t *client, byte cmd, const char *service)
 {
-    if (s_send_part (self, client->data, client->size, true)
-    ||  s_send_part (self, TD_WIRE_CLIENT, 4, true)
-    ||  s_send_part (self, &cmd, 1, true)
-    ||  s_send_part (self, service, strlen (service), true))
-        return -1;
-    return 0;
+    return s_send_head (self, client, TD_WIRE_CLIENT, cmd, service, strlen (service), true);
 }
 
 static int
 s_send_worker_cmd (self_t *self, worker_t *worker, byte cmd)
 {
-    if (s_send_part (self, worker->ident.data, worker->ident.size, true)
-    ||  s_send_part (self, TD_WIRE_WORKER, 4, true)
-    ||  s_send_part (self, &cmd, 1, false))
+    if (s_send_head (self, &worker->ident, TD_WIRE_WORKER, cmd, NULL, 0, false))
         return -1;
     worker->heartbeat_at = self->now_mono + self->heartbeat_ms;
     return 0;
@@ -565,7 +576,6 @@ static void
 s_send_to_worker (self_t *self, request_t *req, worker_t *worker, zmq_msg_t *body)
 {
     uint64_t ticket = s_ticket (req);
-    byte cmd = TD_W_REQUEST;
     req->state = SLOT_INFLIGHT;
     req->worker = worker;
     s_inflight_push (worker, req);
@@ -573,10 +583,8 @@ s_send_to_worker (self_t *self, request_t *req, worker_t *worker, zmq_msg_t *bod
     self->total_inflight++;
     worker->last_used = ++self->dispatch_seq;
     worker->heartbeat_at = self->now_mono + self->heartbeat_ms;
-    if (s_send_part (self, worker->ident.data, worker->ident.size, true)
-    ||  s_send_part (self, TD_WIRE_WORKER, 4, true)
-    ||  s_send_part (self, &cmd, 1, true)
-    ||  s_send_part (self, &ticket, sizeof ticket, true)
+    if (s_send_head (self, &worker->ident, TD_WIRE_WORKER, TD_W_REQUEST, &ticket, sizeof ticket,
+                     true)
     ||  s_send_msg (self, body, false))
         td_warn (LOG_ACTOR, req->rid, "send to worker %s failed: %s", worker->hex,
                  zmq_strerror (zmq_errno ()));
@@ -656,21 +664,21 @@ s_invalid (self_t *self, const char *what, const ident_t *peer)
     td_debug (LOG_ACTOR, NULL, "malformed message from %s dropped: %s", hex, what);
 }
 
-//  READY [service][msgpack {actor, capacity, pid, host}]
+//  READY ["TDW1" 0x01 service][msgpack {actor, capacity, pid, host}]; arg is the service.
 static void
-s_worker_ready (self_t *self, const ident_t *ident, zmq_msg_t *parts, size_t nparts)
+s_worker_ready (self_t *self, const ident_t *ident, zmq_msg_t *parts, size_t nparts,
+                const byte *arg, size_t size)
 {
-    if (nparts != 5) {
-        s_invalid (self, "READY needs 5 frames", ident);
+    if (nparts != 3) {
+        s_invalid (self, "READY must be [header][payload]", ident);
         return;
     }
     char name [TD_MAX_NAME + 1];
-    size_t size = zmq_msg_size (&parts [3]);
     if (size == 0 || size > TD_MAX_NAME) {
         s_invalid (self, "READY with a bad service name", ident);
         return;
     }
-    memcpy (name, zmq_msg_data (&parts [3]), size);
+    memcpy (name, arg, size);
     name [size] = 0;
     if (strlen (name) != size || !td_name_valid (name) || streq (name, TD_SERVICE_BROKER)) {
         s_invalid (self, "READY with a bad service name", ident);
@@ -679,8 +687,8 @@ s_worker_ready (self_t *self, const ident_t *ident, zmq_msg_t *parts, size_t npa
     int capacity = TD_DEFAULT_CAPACITY;
     char actor [TD_MAX_NAME + 1] = "-";
     td_error_t err;
-    const void *data = zmq_msg_data (&parts [4]);
-    size = zmq_msg_size (&parts [4]);
+    const void *data = zmq_msg_data (&parts [2]);
+    size = zmq_msg_size (&parts [2]);
     if (size > 0 && td_mp_check (data, size, &err) == 0) {
         msgpack_unpacked up;
         msgpack_unpacked_init (&up);
@@ -732,18 +740,19 @@ s_worker_ready (self_t *self, const ident_t *ident, zmq_msg_t *parts, size_t npa
     s_dispatch_queue (self, service);
 }
 
-//  Forward PARTIAL/FINAL [ticket][msgpack] to the request's client.
+//  Forward PARTIAL/FINAL ["TDW1" cmd ticket][msgpack] to the request's client; arg is the ticket.
 static void
-s_worker_reply (self_t *self, worker_t *worker, zmq_msg_t *parts, size_t nparts, bool final)
+s_worker_reply (self_t *self, worker_t *worker, zmq_msg_t *parts, size_t nparts,
+                const byte *arg, size_t arg_size, bool final)
 {
-    if (nparts != 5) {
-        s_invalid (self, "reply needs 5 frames", &worker->ident);
+    if (nparts != 3) {
+        s_invalid (self, "reply must be [header][payload]", &worker->ident);
         return;
     }
-    request_t *req = s_ticket_lookup (self, zmq_msg_data (&parts [3]), zmq_msg_size (&parts [3]));
+    request_t *req = s_ticket_lookup (self, arg, arg_size);
     if (!req || req->worker != worker) {
         //  Timed out or failed over (the client had its 504/503 already, I1), or bogus
-        if (!req && s_ticket_recent (self, zmq_msg_data (&parts [3]), zmq_msg_size (&parts [3]))) {
+        if (!req && s_ticket_recent (self, arg, arg_size)) {
             self->late++;
             td_debug (LOG_ACTOR, NULL, "late reply from worker %s dropped", worker->hex);
         }
@@ -753,7 +762,7 @@ s_worker_reply (self_t *self, worker_t *worker, zmq_msg_t *parts, size_t nparts,
     }
     service_t *service = req->service;
     if (s_send_client_head (self, &req->client, final? TD_C_FINAL: TD_C_PARTIAL, service->name)
-    ||  s_send_msg (self, &parts [4], false))
+    ||  s_send_msg (self, &parts [2], false))
         td_warn (LOG_ACTOR, req->rid, "send to client failed: %s", zmq_strerror (zmq_errno ()));
     if (final) {
         self->replies++;
@@ -764,25 +773,20 @@ s_worker_reply (self_t *self, worker_t *worker, zmq_msg_t *parts, size_t nparts,
     }
 }
 
+//  parts [1] is a "TDW1" header frame: cmd and its argument arg/arg_size.
 static void
-s_handle_worker (self_t *self, zmq_msg_t *parts, size_t nparts)
+s_handle_worker (self_t *self, const ident_t *peer, zmq_msg_t *parts, size_t nparts, byte cmd,
+                 const byte *arg, size_t arg_size)
 {
-    ident_t ident;
-    s_ident_set (&ident, &parts [0]);
-    if (nparts < 3 || zmq_msg_size (&parts [2]) != 1) {
-        s_invalid (self, "worker message without a command", &ident);
-        return;
-    }
-    byte cmd = *(byte *) zmq_msg_data (&parts [2]);
-    worker_t *worker = (worker_t *) zhashx_lookup (self->workers, &ident);
+    worker_t *worker = (worker_t *) zhashx_lookup (self->workers, peer);
     if (cmd == TD_W_READY) {
         if (worker) {
             //  A second READY on one connection is a protocol error (RFC 18): start over
-            s_invalid (self, "second READY", &ident);
+            s_invalid (self, "second READY", peer);
             s_worker_remove (self, worker, "sent READY twice", true);
         }
         else
-            s_worker_ready (self, &ident, parts, nparts);
+            s_worker_ready (self, peer, parts, nparts, arg, arg_size);
         return;
     }
     if (!worker) {
@@ -790,10 +794,10 @@ s_handle_worker (self_t *self, zmq_msg_t *parts, size_t nparts)
         //  reconnect and READY again. A stray DISCONNECT needs no answer.
         if (cmd != TD_W_DISCONNECT) {
             if (cmd != TD_W_HEARTBEAT && cmd != TD_W_PARTIAL && cmd != TD_W_FINAL)
-                s_invalid (self, "unknown worker command", &ident);
+                s_invalid (self, "unknown worker command", peer);
             worker_t stranger;
             memset (&stranger, 0, sizeof stranger);
-            stranger.ident = ident;
+            stranger.ident = *peer;
             s_send_worker_cmd (self, &stranger, TD_W_DISCONNECT);
         }
         return;
@@ -801,20 +805,20 @@ s_handle_worker (self_t *self, zmq_msg_t *parts, size_t nparts)
     worker->expiry = self->now_mono + (int64_t) self->heartbeat_ms * self->liveness;
     switch (cmd) {
         case TD_W_FINAL:
-            s_worker_reply (self, worker, parts, nparts, true);
+            s_worker_reply (self, worker, parts, nparts, arg, arg_size, true);
             break;
         case TD_W_PARTIAL:
-            s_worker_reply (self, worker, parts, nparts, false);
+            s_worker_reply (self, worker, parts, nparts, arg, arg_size, false);
             break;
         case TD_W_HEARTBEAT:
-            if (nparts != 3)
-                s_invalid (self, "HEARTBEAT with extra frames", &ident);
+            if (nparts != 2 || arg_size != 0)
+                s_invalid (self, "HEARTBEAT with extra bytes or frames", peer);
             break;
         case TD_W_DISCONNECT:
             s_worker_remove (self, worker, "disconnected", false);
             break;
         default:
-            s_invalid (self, "unknown worker command", &ident);
+            s_invalid (self, "unknown worker command", peer);
             break;
     }
 }
@@ -926,30 +930,33 @@ s_copy_id (char *dest, const char *id)
     dest [len] = 0;
 }
 
-//  REQUEST [service][request msgpack]
+//  REQUEST ["TDC1" 0x01 service][request msgpack]; parts [1] is the header frame, cmd and
+//  arg/nsize (the service name) parsed from it.
 static void
-s_handle_client (self_t *self, zmq_msg_t *parts, size_t nparts)
+s_handle_client (self_t *self, const ident_t *peer, zmq_msg_t *parts, size_t nparts, byte cmd,
+                 const byte *arg, size_t nsize)
 {
-    ident_t client;
-    s_ident_set (&client, &parts [0]);
-    if (nparts != 4) {
-        s_invalid (self, "client request needs 4 frames", &client);
+    if (cmd != TD_C_REQUEST) {
+        s_invalid (self, "unknown client command", peer);
+        return;
+    }
+    if (nparts != 3) {
+        s_invalid (self, "client request must be [header][payload]", peer);
         return;
     }
     self->requests++;
     char name [TD_MAX_NAME + 1];
-    size_t nsize = zmq_msg_size (&parts [2]);
     bool name_ok = nsize > 0 && nsize <= TD_MAX_NAME;
     if (name_ok) {
-        memcpy (name, zmq_msg_data (&parts [2]), nsize);
+        memcpy (name, arg, nsize);
         name [nsize] = 0;
         name_ok = strlen (name) == nsize && td_name_valid (name);
     }
     if (!name_ok)
         snprintf (name, sizeof name, "-");
 
-    const void *data = zmq_msg_data (&parts [3]);
-    size_t size = zmq_msg_size (&parts [3]);
+    const void *data = zmq_msg_data (&parts [2]);
+    size_t size = zmq_msg_size (&parts [2]);
     td_error_t err;
     td_msg_t *msg = td_msg_decode (TD_MSG_REQUEST, data, size, &err);
     if (!msg || !name_ok) {
@@ -957,7 +964,7 @@ s_handle_client (self_t *self, zmq_msg_t *parts, size_t nparts)
         const char *found = msg? td_msg_id (msg): (s_find_id (data, size, id, sizeof id)? id: NULL);
         self->invalid++;
         if (found) {
-            s_answer (self, &client, name, found, msg? td_msg_rid (msg): NULL,
+            s_answer (self, peer, name, found, msg? td_msg_rid (msg): NULL,
                       msg? 400: td_errcode_status (err.code),
                       msg? TD_ERR_INVALID_INPUT: err.code,
                       msg? "the service name is not valid": err.message, NULL, 0);
@@ -969,7 +976,7 @@ s_handle_client (self_t *self, zmq_msg_t *parts, size_t nparts)
         return;
     }
     if (streq (name, TD_SERVICE_BROKER)) {
-        s_broker_service (self, &client, msg);
+        s_broker_service (self, peer, msg);
         td_msg_destroy (&msg);
         return;
     }
@@ -1003,29 +1010,29 @@ s_handle_client (self_t *self, zmq_msg_t *parts, size_t nparts)
     if (!refusal && !req)
         refusal = "the broker holds too many requests";
     if (refusal) {
-        s_answer (self, &client, name, td_msg_id (msg), td_msg_rid (msg), status,
+        s_answer (self, peer, name, td_msg_id (msg), td_msg_rid (msg), status,
                   status == 504? TD_ERR_TIMEOUT: TD_ERR_UNAVAILABLE, refusal, NULL, 0);
         td_msg_destroy (&msg);
         return;
     }
-    req->client = client;
+    req->client = *peer;
     req->service = service;
     req->deadline = deadline;
     s_copy_id (req->id, td_msg_id (msg));
     s_copy_id (req->rid, td_msg_rid (msg));
     td_msg_destroy (&msg);
     if (deadline && s_heap_push (self, req)) {
-        s_answer (self, &client, name, req->id, req->rid, 503, TD_ERR_UNAVAILABLE,
+        s_answer (self, peer, name, req->id, req->rid, 503, TD_ERR_UNAVAILABLE,
                   "the broker is out of memory", NULL, 0);
         s_slot_free (self, req);
         return;
     }
     if (worker)
-        s_send_to_worker (self, req, worker, &parts [3]);
+        s_send_to_worker (self, req, worker, &parts [2]);
     else {
         req->state = SLOT_QUEUED;
         zmq_msg_init (&req->body);
-        zmq_msg_move (&req->body, &parts [3]);
+        zmq_msg_move (&req->body, &parts [2]);
         req->has_body = true;
         s_queue_push (service, req);
         self->total_queued++;
@@ -1074,18 +1081,19 @@ s_handle_router (self_t *self)
             break;
         ident_t peer;
         s_ident_set (&peer, &parts [0]);
+        byte cmd;
+        const byte *arg;
+        size_t arg_size;
         if (overflow || nparts < 2)
             s_invalid (self, overflow? "too many frames": "no header", &peer);
         else
-        if (zmq_msg_size (&parts [1]) == 4
-        &&  memcmp (zmq_msg_data (&parts [1]), TD_WIRE_CLIENT, 4) == 0)
-            s_handle_client (self, parts, nparts);
+        if (td_wire_parse (&parts [1], TD_WIRE_CLIENT, &cmd, &arg, &arg_size))
+            s_handle_client (self, &peer, parts, nparts, cmd, arg, arg_size);
         else
-        if (zmq_msg_size (&parts [1]) == 4
-        &&  memcmp (zmq_msg_data (&parts [1]), TD_WIRE_WORKER, 4) == 0)
-            s_handle_worker (self, parts, nparts);
+        if (td_wire_parse (&parts [1], TD_WIRE_WORKER, &cmd, &arg, &arg_size))
+            s_handle_worker (self, &peer, parts, nparts, cmd, arg, arg_size);
         else
-            s_invalid (self, "unknown header", &peer);
+            s_invalid (self, "unknown or short header", &peer);
         for (size_t i = 0; i < nparts; i++)
             zmq_msg_close (&parts [i]);
     }

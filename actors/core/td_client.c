@@ -1,5 +1,5 @@
 /*  td_client — the client side of the request plane (td_wire.h): a DEALER that sends
- *  [TDC1][service][request] and reads [TDC1][0x02|0x03][service][reply].
+ *  ["TDC1" 0x01 service][request] and reads ["TDC1" 0x02|0x03 service][reply].
  *
  *  Why: the bridge, tutorctl, tests, benchmarks and actors calling other services all need the
  *  same three things — send without blocking, read one validated reply, and call-and-wait that
@@ -70,35 +70,34 @@ td_client_send (td_client_t *self, const char *service, const void *request, siz
 {
     if (!service || !td_name_valid (service) || !request || size == 0)
         return -1;
-    if (zmq_send (self->handle, TD_WIRE_CLIENT, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        return -1;
-    //  Once the first part is queued the rest of the message is too
-    if (zmq_send (self->handle, service, strlen (service), ZMQ_SNDMORE) < 0
-    ||  zmq_send (self->handle, request, size, 0) < 0)
-        return -1;
-    return 0;
+    byte head [TD_WIRE_HEAD_MAX];
+    size_t head_size = td_wire_head (head, TD_WIRE_CLIENT, TD_C_REQUEST, service,
+                                     strlen (service));
+    return td_wire_send (self->handle, head, head_size, request, size);
 }
 
 //  Receive one whole message without waiting; NULL with err set when it is not a valid reply.
 static td_msg_t *
 s_recv_one (td_client_t *self, bool *final, td_error_t *err, bool *got)
 {
-    zmq_msg_t parts [4];
+    zmq_msg_t parts [2];
     bool overflow;
     *got = false;
-    size_t n = td_wire_recv_parts (self->handle, parts, 4, &overflow);
+    size_t n = td_wire_recv_parts (self->handle, parts, 2, &overflow);
     if (n == 0)
         return NULL;
     *got = true;
     td_msg_t *msg = NULL;
     byte cmd = 0;
-    if (overflow || n != 4 || zmq_msg_size (&parts [0]) != 4
-    ||  memcmp (zmq_msg_data (&parts [0]), TD_WIRE_CLIENT, 4) != 0
-    ||  zmq_msg_size (&parts [1]) != 1
-    ||  ((cmd = *(byte *) zmq_msg_data (&parts [1])) != TD_C_PARTIAL && cmd != TD_C_FINAL))
+    const byte *service;
+    size_t service_size;
+    if (overflow || n != 2
+    ||  !td_wire_parse (&parts [0], TD_WIRE_CLIENT, &cmd, &service, &service_size)
+    ||  (cmd != TD_C_PARTIAL && cmd != TD_C_FINAL)
+    ||  service_size == 0 || service_size > TD_WIRE_ARG_MAX)
         td_error_set (err, TD_ERR_INVALID_INPUT, NULL, "a malformed message from the broker was dropped");
     else {
-        msg = td_msg_decode (TD_MSG_REPLY, zmq_msg_data (&parts [3]), zmq_msg_size (&parts [3]), err);
+        msg = td_msg_decode (TD_MSG_REPLY, zmq_msg_data (&parts [1]), zmq_msg_size (&parts [1]), err);
         if (msg && (cmd == TD_C_FINAL) != (td_msg_kind (msg) == TD_MSG_REPLY)) {
             td_msg_destroy (&msg);
             td_error_set (err, TD_ERR_INVALID_INPUT, NULL,

@@ -45,21 +45,15 @@ struct td_job {
     td_msg_t *msg;
 };
 
-//  Send a message of parts; every part but the last with SNDMORE. Never blocks.
+//  Send ["TDW1" cmd ticket?][body?] (td_wire.h). Never blocks.
 static int
 s_send (td_worker_t *self, byte cmd, const void *ticket, const void *body, size_t size)
 {
-    bool has_ticket = ticket != NULL;
-    if (zmq_send (self->handle, TD_WIRE_WORKER, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    byte head [TD_WIRE_HEAD_MAX];
+    size_t head_size = td_wire_head (head, TD_WIRE_WORKER, cmd, ticket,
+                                     ticket? TD_TICKET_SIZE: 0);
+    if (td_wire_send (self->handle, head, head_size, ticket? body: NULL, size))
         return -1;
-    if (zmq_send (self->handle, &cmd, 1, has_ticket? ZMQ_SNDMORE | ZMQ_DONTWAIT: ZMQ_DONTWAIT) < 0)
-        return -1;
-    if (has_ticket) {
-        //  After the first part, the rest of a multipart message always goes out
-        if (zmq_send (self->handle, ticket, TD_TICKET_SIZE, ZMQ_SNDMORE) < 0
-        ||  zmq_send (self->handle, body, size, 0) < 0)
-            return -1;
-    }
     self->heartbeat_at = zclock_mono () + self->heartbeat_ms;
     return 0;
 }
@@ -79,12 +73,11 @@ s_send_ready (td_worker_t *self)
     rc |= td_mp_pack_kv_int (&pk, "capacity", self->capacity);
     rc |= td_mp_pack_kv_int (&pk, "pid", (int64_t) getpid ());
     rc |= td_mp_pack_kv_str (&pk, "host", host);
-    byte cmd = TD_W_READY;
+    byte head [TD_WIRE_HEAD_MAX];
+    size_t head_size = td_wire_head (head, TD_WIRE_WORKER, TD_W_READY, self->service,
+                                     strlen (self->service));
     if (rc == 0)
-        rc = zmq_send (self->handle, TD_WIRE_WORKER, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
-          || zmq_send (self->handle, &cmd, 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
-          || zmq_send (self->handle, self->service, strlen (self->service), ZMQ_SNDMORE) < 0
-          || zmq_send (self->handle, buf.data, buf.size, 0) < 0? -1: 0;
+        rc = td_wire_send (self->handle, head, head_size, buf.data, buf.size);
     msgpack_sbuffer_destroy (&buf);
     return rc;
 }
@@ -201,15 +194,15 @@ s_answer_invalid (td_worker_t *self, const byte *ticket, const void *data, size_
 static td_job_t *
 s_handle (td_worker_t *self, zmq_msg_t *parts, size_t nparts)
 {
-    if (nparts < 2 || zmq_msg_size (&parts [0]) != 4
-    ||  memcmp (zmq_msg_data (&parts [0]), TD_WIRE_WORKER, 4) != 0
-    ||  zmq_msg_size (&parts [1]) != 1) {
+    byte cmd;
+    const byte *arg;
+    size_t arg_size;
+    if (!td_wire_parse (&parts [0], TD_WIRE_WORKER, &cmd, &arg, &arg_size)) {
         td_debug (self->actor, NULL, "malformed message from broker dropped");
         return NULL;
     }
     self->heard = true;
     self->expiry = zclock_mono () + (int64_t) self->heartbeat_ms * self->liveness;
-    byte cmd = *(byte *) zmq_msg_data (&parts [1]);
     if (cmd == TD_W_HEARTBEAT)
         return NULL;
     if (cmd == TD_W_DISCONNECT) {
@@ -217,17 +210,17 @@ s_handle (td_worker_t *self, zmq_msg_t *parts, size_t nparts)
         self->reconnect = true;
         return NULL;
     }
-    if (cmd != TD_W_REQUEST || nparts != 4 || zmq_msg_size (&parts [2]) != TD_TICKET_SIZE) {
+    if (cmd != TD_W_REQUEST || nparts != 2 || arg_size != TD_TICKET_SIZE) {
         td_debug (self->actor, NULL, "unexpected command %d from broker dropped", cmd);
         return NULL;
     }
-    const void *data = zmq_msg_data (&parts [3]);
-    size_t size = zmq_msg_size (&parts [3]);
+    const void *data = zmq_msg_data (&parts [1]);
+    size_t size = zmq_msg_size (&parts [1]);
     td_error_t err;
     td_msg_t *msg = td_msg_decode (TD_MSG_REQUEST, data, size, &err);
     if (!msg) {
         td_debug (self->actor, NULL, "invalid request answered 400: %s", err.message);
-        s_answer_invalid (self, (const byte *) zmq_msg_data (&parts [2]), data, size, &err);
+        s_answer_invalid (self, arg, data, size, &err);
         return NULL;
     }
     td_job_t *job = (td_job_t *) malloc (sizeof (td_job_t));
@@ -235,7 +228,7 @@ s_handle (td_worker_t *self, zmq_msg_t *parts, size_t nparts)
         td_msg_destroy (&msg);
         return NULL;
     }
-    memcpy (job->ticket, zmq_msg_data (&parts [2]), TD_TICKET_SIZE);
+    memcpy (job->ticket, arg, TD_TICKET_SIZE);
     job->session = self->session;
     job->msg = msg;
     return job;
@@ -248,9 +241,9 @@ td_worker_recv (td_worker_t *self)
         return NULL;
     //  Drain messages that are not jobs (heartbeats...) so one call does all waiting work
     for (int budget = 0; budget < 1000; budget++) {
-        zmq_msg_t parts [4];
+        zmq_msg_t parts [2];
         bool overflow;
-        size_t n = td_wire_recv_parts (self->handle, parts, 4, &overflow);
+        size_t n = td_wire_recv_parts (self->handle, parts, 2, &overflow);
         if (n == 0)
             return NULL;
         td_job_t *job = overflow? NULL: s_handle (self, parts, n);

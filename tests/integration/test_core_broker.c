@@ -710,15 +710,24 @@ test_queue_limit (void **state)
 }
 
 //  The next client reply on a raw DEALER, skipping DISCONNECTs the broker sent to the same
-//  socket for its worker garbage.
+//  socket for its worker garbage. The header frame must be ["TDC1" 0x03 service].
 static zmsg_t *
-s_recv_reply (zsock_t *sock)
+s_recv_reply (zsock_t *sock, const char *service)
 {
     while (true) {
         zmsg_t *msg = zmsg_recv (sock);
         assert_non_null (msg);
-        if (zmsg_size (msg) == 4)
+        if (zmsg_size (msg) == 2) {
+            zframe_t *head = zmsg_first (msg);
+            size_t size = strlen (service);
+            assert_int_equal (zframe_size (head), 5 + size);
+            assert_memory_equal (zframe_data (head), "TDC1\x03", 5);
+            assert_memory_equal (zframe_data (head) + 5, service, size);
             return msg;
+        }
+        assert_int_equal (zmsg_size (msg), 1);
+        assert_true (zframe_size (zmsg_first (msg)) == 5
+                  && memcmp (zframe_data (zmsg_first (msg)), "TDW1\x06", 5) == 0);
         zmsg_destroy (&msg);
     }
 }
@@ -737,7 +746,46 @@ s_sendv (zsock_t *sock, int n, ...)
     va_end (ap);
 }
 
-//  Garbage from a fake client and a fake worker never stops the broker.
+//  A header frame written byte by byte (not with td_wire_head, so the test checks the layout):
+//  name, command, argument.
+static size_t
+s_head (byte *head, const char *name, byte cmd, const void *arg, size_t size)
+{
+    memcpy (head, name, 4);
+    head [4] = cmd;
+    memcpy (head + 5, arg, size);
+    return 5 + size;
+}
+
+//  Wait until the broker's invalid count reaches n (it handles a peer's messages in order, but
+//  two peers' in any order).
+static long
+s_wait_invalid (fixture_t *fx, long n, int ms)
+{
+    long invalid = s_status_num (fx, NULL, "invalid");
+    for (int waited = 0; invalid < n && waited < ms; waited += 10) {
+        zclock_sleep (10);
+        invalid = s_status_num (fx, NULL, "invalid");
+    }
+    return invalid;
+}
+
+//  Decode the reply in the last frame of answer and check its status and id.
+static void
+s_check_answer (zmsg_t **answer_p, int status, const char *id)
+{
+    zframe_t *last = zmsg_last (*answer_p);
+    td_error_t err;
+    td_msg_t *reply = td_msg_decode (TD_MSG_REPLY, zframe_data (last), zframe_size (last), &err);
+    assert_non_null (reply);
+    assert_int_equal (td_msg_status (reply), status);
+    assert_string_equal (td_msg_id (reply), id);
+    td_msg_destroy (&reply);
+    zmsg_destroy (answer_p);
+}
+
+//  Garbage from a fake client and a fake worker never stops the broker; every piece of it is
+//  counted as invalid (I7), and requests that carry an id get their 400.
 static void
 s_malformed (bool tcp)
 {
@@ -745,50 +793,68 @@ s_malformed (bool tcp)
     worker_args_t wa = { fx->requests, "echo", "w1", 0, MODE_ECHO, 0 };
     zactor_t *worker = s_worker (&wa);
     s_wait_workers (fx, "echo", 1, 2000);
+    long invalid0 = s_status_num (fx, NULL, "invalid");
+    long expect = 0;                //  invalid messages sent so far
 
     zsock_t *bad = zsock_new (ZMQ_DEALER);
     assert_non_null (bad);
     assert_int_equal (zsock_connect (bad, "%s", fx->requests), 0);
-    byte cmd_ready = TD_W_READY, cmd_final = TD_W_FINAL, cmd_bogus = 0x7f, cmd_hb = TD_W_HEARTBEAT;
-    s_sendv (bad, 1, "x", (size_t) 1);
-    s_sendv (bad, 1, "", (size_t) 0);
-    s_sendv (bad, 1, "TDC1", (size_t) 4);
-    s_sendv (bad, 2, "TDC1", (size_t) 4, "echo", (size_t) 4);
-    s_sendv (bad, 3, "TDC1", (size_t) 4, "echo", (size_t) 4, "\x85\xa1v", (size_t) 3);   //  truncated
-    s_sendv (bad, 3, "TDC1", (size_t) 4, "echo", (size_t) 4, "\xc1", (size_t) 1);        //  never used byte
-    s_sendv (bad, 3, "TDC1", (size_t) 4, "", (size_t) 0, "", (size_t) 0);
-    s_sendv (bad, 5, "TDC1", (size_t) 4, "echo", (size_t) 4, "a", (size_t) 1, "b", (size_t) 1, "c", (size_t) 1);
+    zsock_set_rcvtimeo (bad, 2000);
+    char long_name [66];
+    memset (long_name, 'a', 65);
+    long_name [65] = 0;
+    byte head [128];
+    size_t hs;
+
+    //  Client garbage: header frames too short, of another name, the old layout, commands a
+    //  client may not send, bad service names, wrong frame counts, bad msgpack
+    s_sendv (bad, 1, "x", (size_t) 1);                                          expect++;
+    s_sendv (bad, 1, "", (size_t) 0);                                           expect++;
+    s_sendv (bad, 1, "TDC1", (size_t) 4);                                       expect++;
+    s_sendv (bad, 2, "TDC1", (size_t) 4, "\x80", (size_t) 1);                   expect++;
+    s_sendv (bad, 3, "TDC1", (size_t) 4, "echo", (size_t) 4, "\x80", (size_t) 1);  expect++;  //  old
+    s_sendv (bad, 2, "TDX1\x01" "echo", (size_t) 9, "\x80", (size_t) 1);        expect++;
+    s_sendv (bad, 2, "tdc1\x01" "echo", (size_t) 9, "\x80", (size_t) 1);        expect++;
+    s_sendv (bad, 1, "TDC1\x01" "echo", (size_t) 9);                            expect++;
+    s_sendv (bad, 2, "TDC1\x02" "echo", (size_t) 9, "\x80", (size_t) 1);        expect++;
+    s_sendv (bad, 2, "TDC1\x03" "echo", (size_t) 9, "\x80", (size_t) 1);        expect++;
+    s_sendv (bad, 2, "TDC1\x00" "echo", (size_t) 9, "\x80", (size_t) 1);        expect++;
+    s_sendv (bad, 2, "TDC1\xff" "echo", (size_t) 9, "\x80", (size_t) 1);        expect++;
+    s_sendv (bad, 2, "TDC1\x01" "echo", (size_t) 9, "\x85\xa1v", (size_t) 3);   expect++;  //  truncated
+    s_sendv (bad, 2, "TDC1\x01" "echo", (size_t) 9, "\xc1", (size_t) 1);        expect++;  //  never used
+    s_sendv (bad, 2, "TDC1\x01" "echo", (size_t) 9, "", (size_t) 0);            expect++;
+    s_sendv (bad, 2, "TDC1\x01", (size_t) 5, "", (size_t) 0);                   expect++;  //  no service
+    hs = s_head (head, "TDC1", 0x01, long_name, 65);
+    s_sendv (bad, 2, head, hs, "\x80", (size_t) 1);                             expect++;  //  65 bytes
+    s_sendv (bad, 2, "TDC1\x01" "ec\0o", (size_t) 9, "\x80", (size_t) 1);       expect++;  //  NUL
+    s_sendv (bad, 3, "TDC1\x01" "echo", (size_t) 9, "\x80", (size_t) 1, "x", (size_t) 1);  expect++;
+    s_sendv (bad, 4, "TDC1\x01" "echo", (size_t) 9, "a", (size_t) 1, "b", (size_t) 1, "c", (size_t) 1);
+    expect++;
     //  20 frames
     for (int i = 0; i < 19; i++)
         assert_true (zmq_send (zsock_resolve (bad), "f", 1, ZMQ_SNDMORE) >= 0);
     assert_true (zmq_send (zsock_resolve (bad), "f", 1, 0) >= 0);
-    //  Huge (over TD_MAX_MESSAGE): tcp peers get cut off by libzmq, inproc is refused by decode
-    size_t huge_size = TD_MAX_MESSAGE + 1024;
-    char *huge = (char *) calloc (1, huge_size);
-    assert_non_null (huge);
-    s_sendv (bad, 3, "TDC1", (size_t) 4, "echo", (size_t) 4, huge, huge_size);
-    free (huge);
-    //  Worker garbage
-    s_sendv (bad, 1, "TDW1", (size_t) 4);
-    s_sendv (bad, 2, "TDW1", (size_t) 4, &cmd_ready, (size_t) 1);
-    s_sendv (bad, 4, "TDW1", (size_t) 4, &cmd_ready, (size_t) 1, "BAD NAME", (size_t) 8, "\x80", (size_t) 1);
-    s_sendv (bad, 4, "TDW1", (size_t) 4, &cmd_ready, (size_t) 1, "broker", (size_t) 6, "\x80", (size_t) 1);
-    s_sendv (bad, 2, "TDW1", (size_t) 4, &cmd_bogus, (size_t) 1);
-    s_sendv (bad, 3, "TDW1", (size_t) 4, &cmd_final, (size_t) 1, "12345678", (size_t) 8);
-    s_sendv (bad, 4, "TDW1", (size_t) 4, &cmd_final, (size_t) 1, "12345678", (size_t) 8, "x", (size_t) 1);
-    s_sendv (bad, 3, "TDW1", (size_t) 4, "\x01\x02", (size_t) 2, "x", (size_t) 1);
-    zclock_sleep (50);
+    expect++;
 
-    //  A fake worker registers, then sends a FINAL with a bogus ticket and junk commands
-    zsock_t *fake = zsock_new (ZMQ_DEALER);
-    assert_non_null (fake);
-    assert_int_equal (zsock_connect (fake, "%s", fx->requests), 0);
-    s_sendv (fake, 4, "TDW1", (size_t) 4, &cmd_ready, (size_t) 1, "fake", (size_t) 4, "\x80", (size_t) 1);
-    s_wait_workers (fx, "fake", 1, 2000);
-    s_sendv (fake, 4, "TDW1", (size_t) 4, &cmd_final, (size_t) 1, "\xff\xff\xff\xff\xff\xff\xff\xff", (size_t) 8, "x", (size_t) 1);
-    s_sendv (fake, 4, "TDW1", (size_t) 4, &cmd_final, (size_t) 1, "short", (size_t) 5, "x", (size_t) 1);
-    s_sendv (fake, 3, "TDW1", (size_t) 4, &cmd_hb, (size_t) 1, "extra", (size_t) 5);
-    s_sendv (fake, 2, "TDW1", (size_t) 4, &cmd_bogus, (size_t) 1);
+    //  Worker garbage from a peer that never READY'd: header too short, READY without its
+    //  payload or with bad service names, unknown commands (each also answered DISCONNECT)
+    s_sendv (bad, 1, "TDW1", (size_t) 4);                                       expect++;
+    s_sendv (bad, 2, "TDW1", (size_t) 4, "\x01", (size_t) 1);                   expect++;  //  old
+    s_sendv (bad, 1, "TDW1\x01" "ok", (size_t) 7);                              expect++;
+    s_sendv (bad, 3, "TDW1\x01" "ok", (size_t) 7, "\x80", (size_t) 1, "x", (size_t) 1);  expect++;
+    s_sendv (bad, 2, "TDW1\x01", (size_t) 5, "\x80", (size_t) 1);               expect++;
+    s_sendv (bad, 2, "TDW1\x01" "BAD NAME", (size_t) 13, "\x80", (size_t) 1);   expect++;
+    s_sendv (bad, 2, "TDW1\x01" "broker", (size_t) 11, "\x80", (size_t) 1);     expect++;
+    s_sendv (bad, 2, "TDW1\x01\x02", (size_t) 6, "\x80", (size_t) 1);           expect++;
+    hs = s_head (head, "TDW1", TD_W_READY, long_name, 65);
+    s_sendv (bad, 2, head, hs, "\x80", (size_t) 1);                             expect++;
+    s_sendv (bad, 2, "TDW1\x01" "ok", (size_t) 7, "\xc1", (size_t) 1);          expect++;  //  bad map
+    s_sendv (bad, 1, "TDW1\x7f", (size_t) 5);                                   expect++;
+    s_sendv (bad, 1, "TDW1\x00", (size_t) 5);                                   expect++;
+    //  Not invalid, only DISCONNECTed: an unknown worker's reply or heartbeat (broker restart)
+    s_sendv (bad, 2, "TDW1\x04" "12345678", (size_t) 13, "x", (size_t) 1);
+    s_sendv (bad, 1, "TDW1\x05", (size_t) 5);
+    s_sendv (bad, 1, "TDW1\x06", (size_t) 5);
 
     //  A request that is msgpack but not a valid request, with an id: 400 to that id
     msgpack_sbuffer buf;
@@ -798,41 +864,75 @@ s_malformed (bool tcp)
     assert_int_equal (msgpack_pack_map (&pk, 2), 0);
     assert_int_equal (td_mp_pack_kv_str (&pk, "id", "bad-1"), 0);
     assert_int_equal (td_mp_pack_kv_int (&pk, "v", 99), 0);
-    s_sendv (bad, 3, "TDC1", (size_t) 4, "echo", (size_t) 4, buf.data, buf.size);
-    zsock_set_rcvtimeo (bad, 2000);
-    zmsg_t *answer = s_recv_reply (bad);
-    zframe_t *last = zmsg_last (answer);
-    td_error_t err;
-    td_msg_t *reply = td_msg_decode (TD_MSG_REPLY, zframe_data (last), zframe_size (last), &err);
-    assert_non_null (reply);
-    assert_int_equal (td_msg_status (reply), 400);
-    assert_string_equal (td_msg_id (reply), "bad-1");
-    td_msg_destroy (&reply);
-    zmsg_destroy (&answer);
-    //  A valid request under an invalid service name: 400 too
+    s_sendv (bad, 2, "TDC1\x01" "echo", (size_t) 9, buf.data, buf.size);        expect++;
+    zmsg_t *answer = s_recv_reply (bad, "echo");
+    s_check_answer (&answer, 400, "bad-1");
+    //  A valid request under an invalid, an empty or an oversized service name: 400 too
     msgpack_sbuffer_clear (&buf);
+    td_error_t err;
     td_request_spec_t spec = { .id = "bad-2", .type = "x" };
     assert_int_equal (td_request_pack (&buf, &spec, &err), 0);
-    s_sendv (bad, 3, "TDC1", (size_t) 4, "No Such!", (size_t) 8, buf.data, buf.size);
-    answer = s_recv_reply (bad);
-    last = zmsg_last (answer);
-    reply = td_msg_decode (TD_MSG_REPLY, zframe_data (last), zframe_size (last), &err);
-    assert_non_null (reply);
-    assert_int_equal (td_msg_status (reply), 400);
-    assert_string_equal (td_msg_id (reply), "bad-2");
-    td_msg_destroy (&reply);
-    zmsg_destroy (&answer);
+    s_sendv (bad, 2, "TDC1\x01" "No Such!", (size_t) 13, buf.data, buf.size);   expect++;
+    answer = s_recv_reply (bad, "-");
+    s_check_answer (&answer, 400, "bad-2");
+    s_sendv (bad, 2, "TDC1\x01", (size_t) 5, buf.data, buf.size);               expect++;
+    answer = s_recv_reply (bad, "-");
+    s_check_answer (&answer, 400, "bad-2");
+    hs = s_head (head, "TDC1", TD_C_REQUEST, long_name, 65);
+    s_sendv (bad, 2, head, hs, buf.data, buf.size);                             expect++;
+    answer = s_recv_reply (bad, "-");
+    s_check_answer (&answer, 400, "bad-2");
+    //  The longest service name is fine: nobody serves it, so 503 under that name
+    hs = s_head (head, "TDC1", TD_C_REQUEST, long_name, 64);
+    long_name [64] = 0;
+    s_sendv (bad, 2, head, hs, buf.data, buf.size);
+    answer = s_recv_reply (bad, long_name);
+    s_check_answer (&answer, 503, "bad-2");
     msgpack_sbuffer_destroy (&buf);
+    //  The replies above prove the broker read everything bad sent before them
+    assert_int_equal (s_wait_invalid (fx, invalid0 + expect, 2000), invalid0 + expect);
+
+    //  A fake worker registers, then sends replies with bogus tickets and junk commands
+    zsock_t *fake = zsock_new (ZMQ_DEALER);
+    assert_non_null (fake);
+    assert_int_equal (zsock_connect (fake, "%s", fx->requests), 0);
+    s_sendv (fake, 2, "TDW1\x01" "fake", (size_t) 9, "\x80", (size_t) 1);
+    s_wait_workers (fx, "fake", 1, 2000);
+    s_sendv (fake, 2, "TDW1\x04\xff\xff\xff\xff\xff\xff\xff\xff", (size_t) 13, "x", (size_t) 1);
+    expect++;
+    s_sendv (fake, 2, "TDW1\x03\xff\xff\xff\xff\xff\xff\xff\xff", (size_t) 13, "x", (size_t) 1);
+    expect++;
+    s_sendv (fake, 2, "TDW1\x04" "short", (size_t) 10, "x", (size_t) 1);      expect++;
+    s_sendv (fake, 2, "TDW1\x04" "123456789", (size_t) 14, "x", (size_t) 1);  expect++;
+    s_sendv (fake, 2, "TDW1\x04", (size_t) 5, "x", (size_t) 1);               expect++;
+    s_sendv (fake, 1, "TDW1\x04" "12345678", (size_t) 13);                    expect++;
+    s_sendv (fake, 3, "TDW1\x04" "12345678", (size_t) 13, "x", (size_t) 1, "y", (size_t) 1);
+    expect++;
+    s_sendv (fake, 2, "TDW1\x05", (size_t) 5, "extra", (size_t) 5);           expect++;
+    s_sendv (fake, 1, "TDW1\x05" "zz", (size_t) 7);                           expect++;
+    s_sendv (fake, 1, "TDW1\x7f", (size_t) 5);                                expect++;
+    s_sendv (fake, 1, "TDW1", (size_t) 4);                                    expect++;
+    s_sendv (fake, 1, "TDW1\x05", (size_t) 5);      //  a good heartbeat
+    assert_int_equal (s_wait_invalid (fx, invalid0 + expect, 2000), invalid0 + expect);
+    //  None of it unregistered the fake worker
+    assert_int_equal (s_status_num (fx, "fake", "workers"), 1);
+
+    //  Huge (over TD_MAX_MESSAGE): tcp peers get cut off by libzmq, inproc is refused by decode
+    size_t huge_size = TD_MAX_MESSAGE + 1024;
+    char *huge = (char *) calloc (1, huge_size);
+    assert_non_null (huge);
+    s_sendv (bad, 2, "TDC1\x01" "echo", (size_t) 9, huge, huge_size);
+    free (huge);
 
     //  The broker still serves
     td_client_t *client = td_client_new (fx->requests);
     for (int i = 0; i < 5; i++) {
-        reply = s_call (client, "echo", "still", 2000);
+        td_msg_t *reply = s_call (client, "echo", "still", 2000);
         assert_non_null (reply);
         assert_int_equal (td_msg_status (reply), 200);
         td_msg_destroy (&reply);
     }
-    assert_true (s_status_num (fx, NULL, "invalid") >= 15);
+    assert_true (s_status_num (fx, NULL, "invalid") >= invalid0 + expect);
     td_client_destroy (&client);
     zsock_destroy (&fake);
     zsock_destroy (&bad);
@@ -859,24 +959,29 @@ test_random_garbage (void **state)
     zsock_set_sndhwm (chaos, 0);
     zsock_set_rcvhwm (chaos, 0);
     assert_int_equal (zsock_connect (chaos, "%s", fx->requests), 0);
-    byte ready = TD_W_READY;
-    s_sendv (chaos, 4, "TDW1", (size_t) 4, &ready, (size_t) 1, "chaos", (size_t) 5, "\x80", (size_t) 1);
+    s_sendv (chaos, 2, "TDW1\x01" "chaos", (size_t) 10, "\x80", (size_t) 1);
     const char *heads [] = { "TDC1", "TDW1", "TDC", "", "TDW1\0" };
+    const char *names [] = { "TDC1", "TDW1", "TDX1" };
+    const size_t arg_sizes [] = { 0, 8, 4, 64, 65, 200 };
     byte buf [512];
     for (int i = 0; i < 5000; i++) {
-        int frames = 1 + randof (6);
+        int frames = 1 + randof (4);
         for (int f = 0; f < frames; f++) {
             size_t size;
             const void *data = buf;
-            if (f == 0) {
+            if (f == 0 && randof (4) == 0) {
                 int which = randof (5);
                 data = heads [which];
                 size = which == 4? 5: strlen (heads [which]);      //  "TDW1\0": 5 bytes
             }
             else
-            if (f == 1 && randof (2)) {
-                buf [0] = (byte) randof (8);
-                size = 1;
+            if (f == 0) {
+                //  A header frame: a name, a command 0..7, an argument of an interesting size
+                memcpy (buf, names [randof (3)], 4);
+                buf [4] = (byte) randof (8);
+                size = 5 + arg_sizes [randof (6)];
+                for (size_t b = 5; b < size; b++)
+                    buf [b] = randof (2)? (byte) ('a' + randof (26)): (byte) randof (256);
             }
             else {
                 size = (size_t) randof (sizeof buf);
@@ -1161,8 +1266,11 @@ test_worker_validates (void **state)
     assert_non_null (w);
     zmsg_t *ready = zmsg_recv (router);
     assert_non_null (ready);
-    assert_int_equal (zmsg_size (ready), 5);
+    assert_int_equal (zmsg_size (ready), 3);         //  [identity]["TDW1" 0x01 "echo"][map]
     zframe_t *identity = zmsg_pop (ready);
+    zframe_t *head = zmsg_first (ready);
+    assert_int_equal (zframe_size (head), 9);
+    assert_memory_equal (zframe_data (head), "TDW1\x01" "echo", 9);
     zmsg_destroy (&ready);
     //  Send a request with a bad version
     msgpack_sbuffer buf;
@@ -1172,9 +1280,8 @@ test_worker_validates (void **state)
     assert_int_equal (msgpack_pack_map (&pk, 2), 0);
     assert_int_equal (td_mp_pack_kv_str (&pk, "id", "x1"), 0);
     assert_int_equal (td_mp_pack_kv_int (&pk, "v", 42), 0);
-    byte cmd = TD_W_REQUEST;
-    assert_int_equal (zsock_send (router, "fsbbb", identity, "TDW1", &cmd, (size_t) 1,
-                                  "TICKET01", (size_t) 8, buf.data, buf.size), 0);
+    assert_int_equal (zsock_send (router, "fbb", identity, "TDW1\x02" "TICKET01", (size_t) 13,
+                                  buf.data, buf.size), 0);
     msgpack_sbuffer_destroy (&buf);
     zpoller_t *poller = zpoller_new (td_worker_sock (w), NULL);
     assert_true (zpoller_wait (poller, 1000) == td_worker_sock (w));
@@ -1184,12 +1291,11 @@ test_worker_validates (void **state)
     assert_true (td_worker_connected (w));
     zmsg_t *answer = zmsg_recv (router);
     assert_non_null (answer);
-    assert_int_equal (zmsg_size (answer), 5);
+    assert_int_equal (zmsg_size (answer), 3);        //  [identity]["TDW1" 0x04 ticket][reply]
     zmsg_first (answer);
-    zmsg_next (answer);
-    zmsg_next (answer);
-    zframe_t *ticket = zmsg_next (answer);
-    assert_memory_equal (zframe_data (ticket), "TICKET01", 8);
+    head = zmsg_next (answer);
+    assert_int_equal (zframe_size (head), 13);
+    assert_memory_equal (zframe_data (head), "TDW1\x04" "TICKET01", 13);
     zframe_t *last = zmsg_last (answer);
     td_error_t err;
     td_msg_t *reply = td_msg_decode (TD_MSG_REPLY, zframe_data (last), zframe_size (last), &err);
@@ -1205,9 +1311,8 @@ test_worker_validates (void **state)
     assert_non_null (ready);
     zframe_t *identity2 = zmsg_pop (ready);
     assert_false (zframe_eq (identity, identity2));
-    zmsg_first (ready);
-    zframe_t *command = zmsg_next (ready);
-    assert_int_equal (*zframe_data (command), TD_W_READY);
+    head = zmsg_first (ready);
+    assert_true (zframe_size (head) == 9 && zframe_data (head) [4] == TD_W_READY);
     zmsg_destroy (&ready);
     zframe_destroy (&identity);
     zframe_destroy (&identity2);
