@@ -1,5 +1,5 @@
 /*  td_broker — the broker actor: request plane (ROUTER, routed by service) and event plane
- *  (XSUB -> XPUB, via zproxy).
+ *  (XSUB -> XPUB, via td_evproxy).
  *
  *  Start with zactor_new (td_broker_actor, &args); args must outlive the actor. When an endpoint
  *  cannot be bound the actor logs why and ends at once, so its pipe turns readable (the shim's

@@ -143,13 +143,8 @@ class Tutord:
     """One tutord process on its own ports and TUTORD_VAR."""
 
     def __init__(self, tmp_root, extra_env=None):
-        http_port, broker, events, events_in = free_ports(4)
         self.var_dir = tempfile.mkdtemp(prefix="tutord-", dir=tmp_root)
-        self.http = "127.0.0.1:%d" % http_port
-        self.base_url = "http://" + self.http
-        self.broker = "tcp://127.0.0.1:%d" % broker
-        self.events = "tcp://127.0.0.1:%d" % events
-        self.events_in = "tcp://127.0.0.1:%d" % events_in
+        self._pick_ports()
         self.build_dir = build_dir()
         self.log_path = os.path.join(self.var_dir, "tutord.out")
         self.check_exit = True          # a test that kills the server on purpose sets False
@@ -167,9 +162,32 @@ class Tutord:
         })
         self.env.pop("TUTORD_ACTORS", None)
         self.env.update(extra_env or {})
+        self.own_ports = not any(k in (extra_env or {}) for k in
+                                 ("TUTORD_HTTP", "TUTORD_BROKER", "TUTORD_EVENTS", "TUTORD_EVENTS_IN"))
         self.proc = None
 
+    def _pick_ports(self):
+        http_port, broker, events, events_in = free_ports(4)
+        self.http = "127.0.0.1:%d" % http_port
+        self.base_url = "http://" + self.http
+        self.broker = "tcp://127.0.0.1:%d" % broker
+        self.events = "tcp://127.0.0.1:%d" % events
+        self.events_in = "tcp://127.0.0.1:%d" % events_in
+        if hasattr(self, "env"):
+            self.env.update({"TUTORD_HTTP": self.http, "TUTORD_BROKER": self.broker,
+                             "TUTORD_EVENTS": self.events, "TUTORD_EVENTS_IN": self.events_in})
+
     def start(self, wait_s=60):
+        # A free port can be taken by a parallel test between free_ports() and tutord's bind:
+        # tutord then stops at once saying so, and we try again on other ports.
+        for attempt in range(3):
+            clash = self._start_once(wait_s, last=attempt == 2 or not self.own_ports)
+            if not clash:
+                return self
+            self._pick_ports()
+        return self
+
+    def _start_once(self, wait_s, last):
         exe = os.path.join(self.build_dir, "tutord")
         if not os.access(exe, os.X_OK):
             pytest.fail("%s is missing: build first (tools/check does)" % exe)
@@ -185,10 +203,12 @@ class Tutord:
         if state != "ok":
             # a degraded server (503) still answers: let the test see it
             if state is None and http_status(self.http) is not None:
-                return self
+                return False
             self.stop(check=False)
+            if state == "exited" and not last and "in use" in self.log_text():
+                return True
             pytest.fail("tutord did not come up (%s):\n%s" % (state or "no /health answer", self.log_tail()))
-        return self
+        return False
 
     # -- talking to it ------------------------------------------------------------------------
     def url(self, path):

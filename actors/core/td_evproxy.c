@@ -1,0 +1,107 @@
+/*  td_evproxy — XSUB -> XPUB forwarding in a thread of its own (see the header for why).
+ *
+ *  Messages are moved frame by frame with zmq_msg_t (never copied); subscription messages from
+ *  the XPUB go back up the XSUB so publishers filter at the source. Each wake-up drains up to a
+ *  batch per socket so neither direction starves the other. The XPUB keeps ZeroMQ's default
+ *  behaviour for a slow subscriber (it drops for that subscriber, never blocks): events are
+ *  best-effort by design (DESIGN.md principle 3).
+ */
+#include "td_evproxy.h"
+#include <stdlib.h>
+#include "td_log.h"
+
+#define BATCH 256
+
+struct td_evproxy {
+    zactor_t *actor;
+    zsock_t *xsub;                  //  handed to the actor thread once it runs
+    zsock_t *xpub;
+};
+
+//  Move one whole multipart message from src to dst. 0, or -1 when nothing was waiting.
+static int
+s_move (void *src, void *dst)
+{
+    bool first = true, more = true;
+    while (more) {
+        zmq_msg_t part;
+        zmq_msg_init (&part);
+        if (zmq_msg_recv (&part, src, first? ZMQ_DONTWAIT: 0) < 0) {
+            zmq_msg_close (&part);
+            return first? -1: 0;
+        }
+        first = false;
+        more = zmq_msg_more (&part);
+        if (zmq_msg_send (&part, dst, more? ZMQ_SNDMORE: 0) < 0)
+            zmq_msg_close (&part);  //  dropped (no subscriber / HWM): best-effort
+    }
+    return 0;
+}
+
+static void
+s_proxy (zsock_t *pipe, void *args)
+{
+    td_evproxy_t *self = (td_evproxy_t *) args;
+    void *xsub = zsock_resolve (self->xsub), *xpub = zsock_resolve (self->xpub);
+    zpoller_t *poller = zpoller_new (pipe, self->xsub, self->xpub, NULL);
+    zsock_signal (pipe, 0);
+    if (!poller) {
+        td_error ("broker", NULL, "the event proxy cannot poll; events stop");
+        return;
+    }
+    zpoller_set_nonstop (poller, true);
+    while (true) {
+        void *which = zpoller_wait (poller, -1);
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || streq (command, "$TERM");
+            zstr_free (&command);
+            if (term)
+                break;
+        }
+        for (int i = 0; i < BATCH && s_move (xsub, xpub) == 0; i++)
+            ;
+        for (int i = 0; i < BATCH && s_move (xpub, xsub) == 0; i++)
+            ;
+    }
+    zpoller_destroy (&poller);
+}
+
+td_evproxy_t *
+td_evproxy_new (const char *events_in, const char *events_out)
+{
+    td_evproxy_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->xsub = zsock_new (ZMQ_XSUB);
+    self->xpub = zsock_new (ZMQ_XPUB);
+    if (self->xpub)
+        zsock_set_sndhwm (self->xpub, 10000);
+    if (!self->xsub || !self->xpub
+    ||  zsock_attach (self->xsub, events_in, true) != 0
+    ||  zsock_attach (self->xpub, events_out, true) != 0) {
+        td_evproxy_destroy (&self);
+        return NULL;
+    }
+    //  From here the sockets belong to the proxy thread (a hand-off: thread creation is the
+    //  memory barrier ZeroMQ asks for when a socket changes threads).
+    self->actor = zactor_new (s_proxy, self);
+    if (!self->actor) {
+        td_evproxy_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+td_evproxy_destroy (td_evproxy_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    td_evproxy_t *self = *self_p;
+    zactor_destroy (&self->actor);  //  the thread has stopped using the sockets when this returns
+    zsock_destroy (&self->xsub);
+    zsock_destroy (&self->xpub);
+    free (self);
+    *self_p = NULL;
+}

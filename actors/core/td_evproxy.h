@@ -1,0 +1,20 @@
+/*  td_evproxy — the event plane's proxy: XSUB in, XPUB out, subscriptions upstream.
+ *
+ *  czmq's zproxy binds inside its own thread and asserts when a bind fails, which takes the
+ *  whole process down over a port another process grabbed. Here the caller binds both sockets
+ *  (a failure is an error code it can report), then hands them over: td_evproxy_new starts the
+ *  thread that owns them from then on. td_evproxy_destroy stops it and closes them.
+ */
+#ifndef TD_EVPROXY_H
+#define TD_EVPROXY_H
+
+#include <czmq.h>
+
+typedef struct td_evproxy td_evproxy_t;
+
+//  Bind an XSUB on events_in and an XPUB on events_out (zsock_attach lists, "@..." binds) and
+//  start proxying. NULL when a bind fails (nothing is left bound) or on out-of-memory.
+td_evproxy_t *td_evproxy_new (const char *events_in, const char *events_out);
+void td_evproxy_destroy (td_evproxy_t **self_p);
+
+#endif
