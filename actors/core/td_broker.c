@@ -6,14 +6,14 @@
  *  worker. The frame layouts are those of td_wire.h (Majordomo-style, RFC 7/18): every message
  *  is [identity][header][payload?], the one header frame carrying the protocol name, the command
  *  and its argument (service name or ticket), built and parsed by td_wire_head/td_wire_parse.
- *  The event plane is czmq's zproxy (XSUB frontend, XPUB backend), owned by this actor and
+ *  The event plane is td_evproxy (XSUB frontend, XPUB backend), owned by this actor and
  *  destroyed with it.
  *
  *  The hot path (client REQUEST -> worker, worker FINAL -> client) uses libzmq messages directly
  *  (zmq_msg_recv / zmq_msg_send) so a payload frame is moved, never copied, and no heap object is
  *  made per request by the broker itself: requests live in a slot table that is allocated in
- *  chunks and reused. The only per-request heap work is td_msg_decode (the validation the
- *  protocol requires).
+ *  chunks and reused. The validation the protocol requires is td_request_peek (td_peek.h): the
+ *  verdict of td_msg_decode, read in place, so the hot path allocates nothing per request.
  *
  *  Objects
  *    service  one per service name that ever had a worker: its workers (array), a FIFO of queued
@@ -58,9 +58,11 @@
 #include <stdlib.h>
 
 #include "td_broker.h"
+#include "td_evproxy.h"
 #include "td_wire.h"
 #include "td_msg.h"
 #include "td_mp.h"
+#include "td_peek.h"
 #include "td_json.h"
 #include "td_names.h"
 #include "td_log.h"
@@ -129,7 +131,7 @@ typedef struct {
     zsock_t *pipe;                  //  actor command pipe
     zsock_t *router;                //  request plane; NULL when binding failed
     void *handle;                   //  libzmq handle of router
-    zactor_t *proxy;                //  event plane
+    td_evproxy_t *proxy;            //  event plane (XSUB -> XPUB)
     zpoller_t *poller;
     bool terminated;
     char error [256];               //  why start-up failed, "" when it did not
@@ -883,11 +885,19 @@ s_find_id (const void *data, size_t size, char *id, size_t idsize)
     return found;
 }
 
-static void
-s_broker_service (self_t *self, const ident_t *client, const td_msg_t *msg)
+//  True when the slice s[0..len) is the string str.
+static bool
+s_slice_is (const char *s, size_t len, const char *str)
 {
-    const char *type = td_msg_type (msg);
-    if (streq (type, "ping")) {
+    return len == strlen (str) && memcmp (s, str, len) == 0;
+}
+
+//  A request to the broker itself; id and rid NUL-terminated, the rest from the request's view.
+static void
+s_broker_service (self_t *self, const ident_t *client, const char *id, const char *rid,
+                  const td_request_view_t *view)
+{
+    if (s_slice_is (view->type, view->type_len, "ping")) {
         msgpack_sbuffer body;
         msgpack_sbuffer_init (&body);
         msgpack_packer pk;
@@ -895,12 +905,12 @@ s_broker_service (self_t *self, const ident_t *client, const td_msg_t *msg)
         int rc = msgpack_pack_map (&pk, 1);
         rc |= td_mp_pack_kv_str (&pk, "actor", "broker");
         if (rc == 0)
-            s_answer (self, client, TD_SERVICE_BROKER, td_msg_id (msg), td_msg_rid (msg), 200,
+            s_answer (self, client, TD_SERVICE_BROKER, id, rid, 200,
                       TD_OK, NULL, body.data, body.size);
         msgpack_sbuffer_destroy (&body);
     }
     else
-    if (streq (type, "status")) {
+    if (s_slice_is (view->type, view->type_len, "status")) {
         json_t *status = s_status_json (self);
         msgpack_sbuffer body;
         msgpack_sbuffer_init (&body);
@@ -908,16 +918,16 @@ s_broker_service (self_t *self, const ident_t *client, const td_msg_t *msg)
         msgpack_packer_init (&pk, &body, msgpack_sbuffer_write);
         td_error_t err;
         if (status && td_json_to_mp (status, &pk, &err) == 0)
-            s_answer (self, client, TD_SERVICE_BROKER, td_msg_id (msg), td_msg_rid (msg), 200,
+            s_answer (self, client, TD_SERVICE_BROKER, id, rid, 200,
                       TD_OK, NULL, body.data, body.size);
         else
-            s_answer (self, client, TD_SERVICE_BROKER, td_msg_id (msg), td_msg_rid (msg), 500,
+            s_answer (self, client, TD_SERVICE_BROKER, id, rid, 500,
                       TD_ERR_INTERNAL, "the broker could not build its status", NULL, 0);
         json_decref (status);
         msgpack_sbuffer_destroy (&body);
     }
     else
-        s_answer (self, client, TD_SERVICE_BROKER, td_msg_id (msg), td_msg_rid (msg), 404,
+        s_answer (self, client, TD_SERVICE_BROKER, id, rid, 404,
                   TD_ERR_NOT_FOUND, "the broker answers only ping and status", NULL, 0);
 }
 
@@ -927,6 +937,16 @@ s_copy_id (char *dest, const char *id)
 {
     size_t len = strnlen (id, TD_MAX_ID);
     memcpy (dest, id, len);
+    dest [len] = 0;
+}
+
+//  Copy a validated id slice (1..TD_MAX_ID bytes, no NUL) into a buffer of TD_MAX_ID + 1.
+static void
+s_copy_slice (char *dest, const char *s, size_t len)
+{
+    if (len > TD_MAX_ID)
+        len = TD_MAX_ID;
+    memcpy (dest, s, len);
     dest [len] = 0;
 }
 
@@ -957,30 +977,34 @@ s_handle_client (self_t *self, const ident_t *peer, zmq_msg_t *parts, size_t npa
 
     const void *data = zmq_msg_data (&parts [2]);
     size_t size = zmq_msg_size (&parts [2]);
+    //  The same verdict as td_msg_decode (TD_MSG_REQUEST), read in place without allocating.
     td_error_t err;
-    td_msg_t *msg = td_msg_decode (TD_MSG_REQUEST, data, size, &err);
-    if (!msg || !name_ok) {
-        char id [TD_MAX_ID + 1];
-        const char *found = msg? td_msg_id (msg): (s_find_id (data, size, id, sizeof id)? id: NULL);
+    td_request_view_t view;
+    bool valid = td_request_peek (data, size, &view, &err) == 0;
+    char id [TD_MAX_ID + 1], rid [TD_MAX_ID + 1];
+    if (valid) {
+        s_copy_slice (id, view.id, view.id_len);
+        s_copy_slice (rid, view.rid, view.rid_len);
+    }
+    if (!valid || !name_ok) {
+        const char *found = valid? id: (s_find_id (data, size, id, sizeof id)? id: NULL);
         self->invalid++;
         if (found) {
-            s_answer (self, peer, name, found, msg? td_msg_rid (msg): NULL,
-                      msg? 400: td_errcode_status (err.code),
-                      msg? TD_ERR_INVALID_INPUT: err.code,
-                      msg? "the service name is not valid": err.message, NULL, 0);
+            s_answer (self, peer, name, found, valid? rid: NULL,
+                      valid? 400: td_errcode_status (err.code),
+                      valid? TD_ERR_INVALID_INPUT: err.code,
+                      valid? "the service name is not valid": err.message, NULL, 0);
         }
         else
             td_debug (LOG_ACTOR, NULL, "invalid request without an id dropped: %s",
-                      msg? "bad service": err.message);
-        td_msg_destroy (&msg);
+                      valid? "bad service": err.message);
         return;
     }
     if (streq (name, TD_SERVICE_BROKER)) {
-        s_broker_service (self, peer, msg);
-        td_msg_destroy (&msg);
+        s_broker_service (self, peer, id, rid, &view);
         return;
     }
-    int64_t deadline = td_msg_deadline (msg);
+    int64_t deadline = view.deadline;
     service_t *service = (service_t *) zhashx_lookup (self->services, name);
     worker_t *worker = NULL;
     const char *refusal = NULL;
@@ -1010,17 +1034,15 @@ s_handle_client (self_t *self, const ident_t *peer, zmq_msg_t *parts, size_t npa
     if (!refusal && !req)
         refusal = "the broker holds too many requests";
     if (refusal) {
-        s_answer (self, peer, name, td_msg_id (msg), td_msg_rid (msg), status,
+        s_answer (self, peer, name, id, rid, status,
                   status == 504? TD_ERR_TIMEOUT: TD_ERR_UNAVAILABLE, refusal, NULL, 0);
-        td_msg_destroy (&msg);
         return;
     }
     req->client = *peer;
     req->service = service;
     req->deadline = deadline;
-    s_copy_id (req->id, td_msg_id (msg));
-    s_copy_id (req->rid, td_msg_rid (msg));
-    td_msg_destroy (&msg);
+    s_copy_id (req->id, id);
+    s_copy_id (req->rid, rid);
     if (deadline && s_heap_push (self, req)) {
         s_answer (self, peer, name, req->id, req->rid, 503, TD_ERR_UNAVAILABLE,
                   "the broker is out of memory", NULL, 0);
@@ -1225,36 +1247,6 @@ s_handle_pipe (self_t *self)
 
 static void s_self_destroy (self_t **self_p);
 
-//  zproxy asserts when it cannot bind (czmq 4.2.1, s_self_configure), which would take the
-//  whole process down over a busy port. So bind the endpoints on a probe socket first, and
-//  hand them to zproxy only when that works. The probe is unbound before it closes; libzmq
-//  frees the port asynchronously, hence the short pause.
-static int
-s_probe_endpoints (int type, const char *endpoints)
-{
-    zsock_t *probe = zsock_new (type);
-    if (!probe)
-        return -1;
-    zsock_set_linger (probe, 0);
-    int rc = zsock_attach (probe, endpoints, true);
-    if (rc == 0) {
-        char *list = strdup (endpoints);
-        char *save = NULL;
-        for (char *ep = list? strtok_r (list, ",", &save): NULL; ep;
-             ep = strtok_r (NULL, ",", &save)) {
-            const char *bound = *ep == '@' || *ep == '>'? ep + 1: ep;
-            //  Wildcard ports were bound to some port; zproxy will pick its own
-            if (!strchr (bound, '*') && !strchr (bound, '!') && zsock_unbind (probe, "%s", bound))
-                td_debug (LOG_ACTOR, NULL, "probe unbind %s failed", bound);
-        }
-        free (list);
-    }
-    zsock_destroy (&probe);
-    if (rc == 0)
-        zclock_sleep (10);
-    return rc;
-}
-
 static self_t *
 s_self_new (zsock_t *pipe, const td_broker_args_t *args)
 {
@@ -1303,25 +1295,13 @@ s_self_new (zsock_t *pipe, const td_broker_args_t *args)
     }
     bool events = !*self->error && args && args->events_in && *args->events_in
                && args->events_out && *args->events_out;
-    if (events && (s_probe_endpoints (ZMQ_XSUB, args->events_in)
-               ||  s_probe_endpoints (ZMQ_XPUB, args->events_out))) {
-        snprintf (self->error, sizeof self->error, "cannot bind the event endpoints %s, %s",
-                  args->events_in, args->events_out);
-        td_error (LOG_ACTOR, NULL, "%s", self->error);
-        events = false;
-    }
     if (events) {
-        self->proxy = zactor_new (zproxy, NULL);
-        if (self->proxy) {
-            int rc = zstr_sendx (self->proxy, "FRONTEND", "XSUB", args->events_in, NULL);
-            rc = rc? rc: zsock_wait (self->proxy);
-            rc = rc? rc: zstr_sendx (self->proxy, "BACKEND", "XPUB", args->events_out, NULL);
-            rc = rc? rc: zsock_wait (self->proxy);
-            if (rc) {
-                snprintf (self->error, sizeof self->error, "cannot bind the event endpoints %s, %s",
-                          args->events_in, args->events_out);
-                td_error (LOG_ACTOR, NULL, "%s", self->error);
-            }
+        //  td_evproxy binds in this thread, so a busy port is an error here, not an abort.
+        self->proxy = td_evproxy_new (args->events_in, args->events_out);
+        if (!self->proxy) {
+            snprintf (self->error, sizeof self->error, "cannot bind the event endpoints %s, %s",
+                      args->events_in, args->events_out);
+            td_error (LOG_ACTOR, NULL, "%s", self->error);
         }
     }
     self->poller = zpoller_new (pipe, NULL);
@@ -1350,7 +1330,7 @@ s_self_destroy (self_t **self_p)
     }
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->router);
-    zactor_destroy (&self->proxy);
+    td_evproxy_destroy (&self->proxy);
     zhashx_destroy (&self->workers);
     zhashx_destroy (&self->services);
     for (size_t i = 0; i < self->nchunks; i++) {
