@@ -44,12 +44,14 @@ s_still_running (zactor_t *actor, int ms)
     return which == NULL;
 }
 
-//  Destroy an actor that may already have ended (its pipe answer would never come).
+//  Stop an actor. One that is still running gets $TERM and is waited for without a limit: the
+//  process must not exit while its threads use ZeroMQ. One that already ended (it failed to
+//  start) would never answer, so its wait is cut short.
 static void
-s_destroy_ended (zactor_t **actor_p)
+s_stop (zactor_t **actor_p, bool ended)
 {
     if (*actor_p) {
-        zsock_set_rcvtimeo (zactor_sock (*actor_p), 500);
+        zsock_set_rcvtimeo (zactor_sock (*actor_p), ended? 500: -1);
         zactor_destroy (actor_p);
     }
 }
@@ -87,6 +89,7 @@ main (int argc, char *argv [])
 
     int rc = 0;
     zactor_t *broker = NULL, *supervisor = NULL, *web = NULL;
+    bool broker_ended = false, web_ended = false;
     char request_eps [1100], events_in [1100], events_out [1100];
     snprintf (request_eps, sizeof request_eps, "@%s,@%s", TD_INPROC_BROKER, cfg.broker);
     snprintf (events_in, sizeof events_in, "@%s,@%s", TD_INPROC_EVENTS_IN, cfg.events_in);
@@ -97,7 +100,7 @@ main (int argc, char *argv [])
     };
     if (cfg.run_broker) {
         broker = zactor_new (td_broker_actor, &broker_args);
-        if (!broker || !s_still_running (broker, 50)) {
+        if (!broker || (broker_ended = !s_still_running (broker, 50))) {
             td_error ("tutord", NULL, "the broker cannot start: is %s, %s or %s in use?",
                       cfg.broker, cfg.events, cfg.events_in);
             rc = 1;
@@ -121,7 +124,7 @@ main (int argc, char *argv [])
     }
     if (rc == 0 && cfg.run_web) {
         web = zactor_new (td_web_actor, &cfg);
-        if (!web || !s_still_running (web, 100)) {
+        if (!web || (web_ended = !s_still_running (web, 100))) {
             td_error ("tutord", NULL, "the web bridge cannot listen on %s:%d: is it in use?",
                       cfg.http_host, cfg.http_port);
             rc = 1;
@@ -151,9 +154,9 @@ main (int argc, char *argv [])
                 td_warn ("tutord", NULL, "%d requests still in flight after the drain", left);
         }
     }
-    s_destroy_ended (&web);
-    s_destroy_ended (&supervisor);
-    s_destroy_ended (&broker);
+    s_stop (&web, web_ended);
+    s_stop (&supervisor, false);
+    s_stop (&broker, broker_ended);
     td_info ("tutord", NULL, "stopped");
     td_log_close ();
     return rc;

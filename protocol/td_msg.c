@@ -46,6 +46,7 @@ struct td_msg {
     int status;
     uint32_t seq;
     td_errcode_t error;
+    int error_retry_after;          //  seconds; 0 when absent
     const char *error_message;      //  in the zone; "" when none
     char error_field [64];
     char id [TD_MAX_ID + 1];
@@ -310,6 +311,9 @@ s_reply_pack (msgpack_sbuffer *out, const td_reply_spec_t *spec, bool partial, t
     if (spec->status < 100 || spec->status > 599)
         return td_error_set (err, TD_ERR_INVALID_INPUT, "status",
             "field 'status' must be an integer from 100 to 599");
+    if (spec->retry_after < 0)
+        return td_error_set (err, TD_ERR_INVALID_INPUT, "retry_after",
+            "field 'retry_after' must be 0 (absent) or a positive number of seconds");
     bool failed = spec->status >= 400;
     if (partial && failed)
         return td_error_set (err, TD_ERR_INVALID_INPUT, "status",
@@ -360,11 +364,13 @@ s_reply_pack (msgpack_sbuffer *out, const td_reply_spec_t *spec, bool partial, t
         rc = td_mp_pack_kv_int (&pk, "seq", spec->seq);
     if (!rc && failed) {
         bool has_field = field [0] != 0;
+        bool has_retry = spec->retry_after > 0;
         rc = td_mp_pack_str (&pk, "error")
-          || msgpack_pack_map (&pk, has_field ? 3 : 2)
+          || msgpack_pack_map (&pk, 2 + (has_field ? 1 : 0) + (has_retry ? 1 : 0))
           || td_mp_pack_kv_str (&pk, "code", td_errcode_name (code))
           || td_mp_pack_kv_str (&pk, "message", message)
-          || (has_field && td_mp_pack_kv_str (&pk, "field", field));
+          || (has_field && td_mp_pack_kv_str (&pk, "field", field))
+          || (has_retry && td_mp_pack_kv_int (&pk, "retry_after", spec->retry_after));
     }
     else
     if (!rc)
@@ -592,6 +598,13 @@ s_decode_reply (td_msg_t *self, td_msg_kind_t expect, const msgpack_object **f, 
     if (field && s_get_str (field, "error.field", self->error_field, 0,
                             sizeof (self->error_field) - 1, true, err))
         return -1;
+    const msgpack_object *retry = td_mp_get (e, "retry_after");
+    if (retry && retry->type != MSGPACK_OBJECT_NIL) {
+        int64_t secs;
+        if (s_get_int (retry, "error.retry_after", 0, INT32_MAX, &secs, err))
+            return -1;
+        self->error_retry_after = (int) secs;
+    }
     return 0;
 }
 
@@ -749,6 +762,7 @@ const msgpack_object *td_msg_auth (const td_msg_t *self) { return self->auth; }
 td_errcode_t td_msg_error (const td_msg_t *self)        { return self->error; }
 const char *td_msg_error_message (const td_msg_t *self) { return self->error_message; }
 const char *td_msg_error_field (const td_msg_t *self)   { return self->error_field; }
+int td_msg_error_retry_after (const td_msg_t *self)     { return self->error_retry_after; }
 const char *td_msg_source (const td_msg_t *self)        { return self->source; }
 const char *td_msg_time (const td_msg_t *self)          { return self->time; }
 const char *td_msg_org (const td_msg_t *self)           { return self->org; }

@@ -12,7 +12,7 @@
  *             deadline int >= 0           absolute unix time in ms; 0 = none
  *             auth     map | nil          caller as the bridge verified it
  *             body     any                the verb's arguments
- *    reply    {v, id, rid, kind:"reply",   status, body | error:{code, message, field}}
+ *    reply    {v, id, rid, kind:"reply",   status, body | error:{code, message, field, retry_after}}
  *    partial  {v, id, rid, kind:"partial", status, seq, body}
  *    event    {id, type, source, time, org, user, subject, data}   (CloudEvents-shaped, §5)
  *             time is an RFC 3339 UTC string with milliseconds; org/user/subject str or nil.
@@ -56,6 +56,7 @@ typedef struct {
     td_errcode_t error;             //  status >= 400: the code (TD_OK -> derived from status)
     const char *message;            //  status >= 400: the sentence (NULL -> generic)
     const char *field;              //  optional
+    int retry_after;                //  status >= 400: seconds the caller should wait (0 = absent)
 } td_reply_spec_t;
 
 typedef struct {
@@ -103,6 +104,8 @@ const msgpack_object *td_msg_auth (const td_msg_t *self);
 td_errcode_t td_msg_error (const td_msg_t *self);
 const char *td_msg_error_message (const td_msg_t *self);
 const char *td_msg_error_field (const td_msg_t *self);
+//  Added: the error's retry_after in seconds (0 when absent), e.g. for 429 and 503.
+int td_msg_error_retry_after (const td_msg_t *self);
 //  Event envelope fields; "" when nil.
 const char *td_msg_source (const td_msg_t *self);
 const char *td_msg_time (const td_msg_t *self);

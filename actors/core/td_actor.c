@@ -43,6 +43,9 @@ struct td_actor {
     char source [TD_MAX_NAME + 16]; //  "tutord/<name>"
     int64_t started_ms;
     int64_t next_tick_ms;
+    zsock_t *watched [8];           //  extra readers (td_actor_watch), not owned
+    td_watch_fn *watch_fn [8];
+    int watch_count;
     bool initialised;               //  init succeeded: fini is due
     bool terminated;
     bool fatal;
@@ -106,22 +109,42 @@ td_call_reply (td_call_t *call, int status, const void *body, size_t size)
     return s_send_final (call, &spec);
 }
 
-int
-td_call_error (td_call_t *call, td_errcode_t code, const char *field, const char *fmt, ...)
+static int
+s_call_verror (td_call_t *call, td_errcode_t code, int retry_after, const char *field,
+               const char *fmt, va_list ap)
 {
     const td_msg_t *req = call->job? td_job_msg (call->job): NULL;
     if (!req)
         return -1;
     char message [256];
-    va_list ap;
-    va_start (ap, fmt);
     vsnprintf (message, sizeof message, fmt, ap);
-    va_end (ap);
     td_reply_spec_t spec = {
         .id = td_msg_id (req), .rid = td_msg_rid (req), .status = td_errcode_status (code),
-        .error = code, .message = message, .field = field
+        .error = code, .message = message, .field = field,
+        .retry_after = retry_after > 0? retry_after: 0
     };
     return s_send_final (call, &spec);
+}
+
+int
+td_call_error (td_call_t *call, td_errcode_t code, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    int rc = s_call_verror (call, code, 0, field, fmt, ap);
+    va_end (ap);
+    return rc;
+}
+
+int
+td_call_error_retry (td_call_t *call, td_errcode_t code, int retry_after, const char *field,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    int rc = s_call_verror (call, code, retry_after, field, fmt, ap);
+    va_end (ap);
+    return rc;
 }
 
 int
@@ -313,11 +336,26 @@ static int
 s_rebuild_poller (td_actor_t *self)
 {
     zpoller_destroy (&self->poller);
-    self->poller = zpoller_new (self->pipe, td_worker_sock (self->worker), NULL);
+    self->poller = zpoller_new (self->pipe, NULL);
     if (!self->poller)
         return -1;
     zpoller_set_nonstop (self->poller, true);
+    if (self->worker && zpoller_add (self->poller, td_worker_sock (self->worker)) != 0)
+        return -1;
+    for (int i = 0; i < self->watch_count; i++)
+        if (zpoller_add (self->poller, self->watched [i]) != 0)
+            return -1;
     return 0;
+}
+
+int
+td_actor_watch (td_actor_t *self, zsock_t *sock, td_watch_fn *fn)
+{
+    if (!sock || !fn || self->watch_count >= 8)
+        return -1;
+    self->watched [self->watch_count] = sock;
+    self->watch_fn [self->watch_count++] = fn;
+    return self->poller? s_rebuild_poller (self): 0;
 }
 
 static void
@@ -419,6 +457,10 @@ td_actor_task (zsock_t *pipe, void *args)
         else
         if (which == td_worker_sock (self->worker))
             s_handle_worker (self);
+        else
+            for (int i = 0; which && i < self->watch_count; i++)
+                if (which == self->watched [i])
+                    self->watch_fn [i] (self, self->watched [i]);
         if (td_worker_tick (self->worker) == 1 && s_rebuild_poller (self) != 0) {
             td_error (self->spec->name, NULL, "cannot poll the new worker socket; the actor ends");
             self->fatal = true;

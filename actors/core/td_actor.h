@@ -64,6 +64,10 @@ void *td_actor_state (td_actor_t *self);
 void td_actor_set_state (td_actor_t *self, void *state);
 //  Publish an event from this actor (source "tutord/<name>"). 0 or -1 (logged).
 int td_actor_publish (td_actor_t *self, const td_event_spec_t *spec);
+//  Poll sock (owned by the actor's own code) in the actor's loop and call fn when it is
+//  readable; for actors with helper threads that report back. At most 8. 0 or -1.
+typedef void (td_watch_fn) (td_actor_t *self, zsock_t *sock);
+int td_actor_watch (td_actor_t *self, zsock_t *sock, td_watch_fn *fn);
 
 const td_msg_t *td_call_msg (td_call_t *call);      //  the validated request
 const msgpack_object *td_call_body (td_call_t *call);
@@ -75,6 +79,10 @@ int td_call_reply (td_call_t *call, int status, const void *body, size_t size);
 //  Final error reply. 0 or -1.
 int td_call_error (td_call_t *call, td_errcode_t code, const char *field, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
+//  Added: final error reply carrying retry_after seconds (429, 503); 0 means absent. 0 or -1.
+int td_call_error_retry (td_call_t *call, td_errcode_t code, int retry_after, const char *field,
+                         const char *fmt, ...)
+    __attribute__ ((format (printf, 5, 6)));
 //  Partial reply (streaming). 0 or -1.
 int td_call_partial (td_call_t *call, const void *body, size_t size);
 //  Keep the call beyond the handler; it must be answered later with td_call_reply/error, which

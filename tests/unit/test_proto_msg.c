@@ -437,6 +437,69 @@ test_reply_rules (void **state)
 }
 
 static void
+test_reply_retry_after (void **state)
+{
+    (void) state;
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    td_error_t err;
+    //  429 with retry_after: packed inside the error map, decoded back.
+    td_reply_spec_t spec = { .id = "c1", .status = 429, .message = "slow down",
+                             .field = "email", .retry_after = 42 };
+    assert_int_equal (td_reply_pack (&sbuf, &spec, &err), 0);
+    td_msg_t *msg = td_msg_decode (TD_MSG_REPLY, sbuf.data, sbuf.size, &err);
+    assert_non_null (msg);
+    assert_int_equal (td_msg_error (msg), TD_ERR_RATE_LIMITED);
+    assert_int_equal (td_msg_error_retry_after (msg), 42);
+    assert_string_equal (td_msg_error_field (msg), "email");
+    const msgpack_object *e = NULL;
+    msgpack_zone zone;
+    msgpack_zone_init (&zone, 1024);
+    msgpack_object root;
+    size_t off = 0;
+    assert_int_equal (msgpack_unpack (sbuf.data, sbuf.size, &off, &zone, &root), MSGPACK_UNPACK_SUCCESS);
+    e = td_mp_get (&root, "error");
+    assert_non_null (e);
+    assert_int_equal (e->via.map.size, 4);
+    int64_t v = 0;
+    assert_true (td_mp_int (td_mp_get (e, "retry_after"), &v));
+    assert_int_equal (v, 42);
+    msgpack_zone_destroy (&zone);
+    td_msg_destroy (&msg);
+    //  0 means absent: the map keeps its old shape, the accessor answers 0.
+    msgpack_sbuffer_clear (&sbuf);
+    spec.retry_after = 0;
+    spec.field = NULL;
+    assert_int_equal (td_reply_pack (&sbuf, &spec, &err), 0);
+    msg = td_msg_decode (TD_MSG_REPLY, sbuf.data, sbuf.size, &err);
+    assert_non_null (msg);
+    assert_int_equal (td_msg_error_retry_after (msg), 0);
+    td_msg_destroy (&msg);
+    //  A negative retry_after cannot be built.
+    msgpack_sbuffer_clear (&sbuf);
+    spec.retry_after = -1;
+    assert_int_equal (td_reply_pack (&sbuf, &spec, &err), -1);
+    assert_string_equal (err.field, "retry_after");
+    assert_int_equal (sbuf.size, 0);
+    msgpack_sbuffer_destroy (&sbuf);
+    //  A decoder refuses a retry_after that is not a non-negative integer.
+    msgpack_sbuffer fail;
+    s_reply (&fail, 409, false);
+    //  {code: "conflict", message: "m", retry_after: "x"}
+    s_mutate_refused (TD_MSG_REPLY, &fail, NULL, "error",
+        P (0x83, 0xa4, 'c', 'o', 'd', 'e', 0xa8, 'c', 'o', 'n', 'f', 'l', 'i', 'c', 't',
+           0xa7, 'm', 'e', 's', 's', 'a', 'g', 'e', 0xa1, 'm',
+           0xab, 'r', 'e', 't', 'r', 'y', '_', 'a', 'f', 't', 'e', 'r', 0xa1, 'x'),
+        "error.retry_after");
+    s_mutate_refused (TD_MSG_REPLY, &fail, NULL, "error",
+        P (0x83, 0xa4, 'c', 'o', 'd', 'e', 0xa8, 'c', 'o', 'n', 'f', 'l', 'i', 'c', 't',
+           0xa7, 'm', 'e', 's', 's', 'a', 'g', 'e', 0xa1, 'm',
+           0xab, 'r', 'e', 't', 'r', 'y', '_', 'a', 'f', 't', 'e', 'r', 0xff),
+        "error.retry_after");
+    msgpack_sbuffer_destroy (&fail);
+}
+
+static void
 test_event_round_trip (void **state)
 {
     (void) state;
@@ -749,6 +812,7 @@ main (void)
         cmocka_unit_test (test_reply_round_trip),
         cmocka_unit_test (test_partial_round_trip),
         cmocka_unit_test (test_reply_rules),
+        cmocka_unit_test (test_reply_retry_after),
         cmocka_unit_test (test_event_round_trip),
         cmocka_unit_test (test_event_rules),
         cmocka_unit_test (test_constructor_rules),

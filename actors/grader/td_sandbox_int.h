@@ -1,0 +1,175 @@
+/*  td_sandbox_int — internals shared by the td_sandbox*.c files (not for other callers).
+ *
+ *  The parent prepares everything the box needs in a td_sbx_plan_t (paths, mount options, argv,
+ *  envp, rlimits, the seccomp program) *before* cloning, so the child side
+ *  (td_sandbox_child.c) only makes system calls: no malloc, no stdio, no locks after clone in a
+ *  multi-threaded (and maybe ASan-instrumented) process.
+ */
+#ifndef TD_SANDBOX_INT_H
+#define TD_SANDBOX_INT_H
+
+#include <linux/filter.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include "td_sandbox.h"
+
+#define TD_SBX_MAX_BINDS 12
+#define TD_SBX_MAX_LINKS 8
+#define TD_SBX_MAX_FILES 16
+#define TD_SBX_MAX_ARGV 24
+#define TD_SBX_PATH 256
+#define TD_SBX_INSIDE_UID 1000      //  the learner inside the user namespace
+
+//  ---- control groups (td_sandbox_cgroup.c)
+typedef struct {
+    int version;                    //  1 or 2
+    char mem [TD_SBX_PATH];         //  v1 per controller; v2: mem holds the one root
+    char pids [TD_SBX_PATH];
+    char cpu [TD_SBX_PATH];         //  v1 cpuacct; "" when absent
+} td_cg_root_t;
+
+typedef struct {
+    int version;
+    char mem [TD_SBX_PATH + 64];
+    char pids [TD_SBX_PATH + 64];
+    char cpu [TD_SBX_PATH + 64];
+    bool created;
+} td_cg_t;
+
+int td_cg_root_init (td_cg_root_t *root, const char *override, td_error_t *err);
+int td_cg_create (const td_cg_root_t *root, td_cg_t *cg, const char *name, const td_limits_t *lim);
+int td_cg_attach (const td_cg_t *cg, pid_t pid);
+//  Open each cgroup.procs for writing (a child joins by writing "0"); fds [3], -1 when unused.
+int td_cg_open_procs (const td_cg_t *cg, int fds [3]);
+int td_cg_cpu_usec (const td_cg_t *cg, uint64_t *usec);
+//  Peak memory (kB) and whether the OOM killer acted in the group.
+void td_cg_stats (const td_cg_t *cg, uint64_t *peak_kb, bool *oom);
+//  SIGKILL every process of the group, until it is empty (bounded retries).
+void td_cg_kill_all (const td_cg_t *cg);
+//  Kill what is left and remove the directories; 0 or -1 when one could not be removed.
+int td_cg_destroy (td_cg_t *cg);
+
+//  ---- seccomp (td_sandbox_seccomp.c)
+//  The allow-list as a classic BPF program; default action SECCOMP_RET_USER_NOTIF.
+int td_seccomp_build (struct sock_fprog *prog, td_error_t *err);
+void td_seccomp_free (struct sock_fprog *prog);
+//  "socket" etc. into buf; "syscall_<nr>" when unknown.
+void td_seccomp_name (int nr, uint32_t arch, char *buf, size_t size);
+
+//  ---- the child side (td_sandbox_child.c)
+typedef enum { TD_SBX_ONESHOT = 0, TD_SBX_ZYGOTE } td_sbx_mode_t;
+
+typedef struct {
+    char src [TD_SBX_PATH];
+    char dst [TD_SBX_PATH];         //  under the new root (prefix "/tmp" before pivot)
+    unsigned long remount_flags;    //  0 -> no read-only remount (device nodes)
+    bool is_file;
+} td_sbx_bind_t;
+
+typedef struct {
+    char target [TD_SBX_PATH];
+    char path [TD_SBX_PATH];
+} td_sbx_link_t;
+
+//  What init writes to the report pipe at the end, followed by artifact_len bytes.
+typedef struct {
+    int32_t stage;                  //  0 ok, else the setup step that failed (TD_SBX_STAGE_*)
+    int32_t err;                    //  errno of that step
+    int32_t status;                 //  wait status of the main program
+    int32_t started;                //  1 once exec succeeded
+    int32_t sys_nr;                 //  denied call, -1 none
+    uint32_t sys_arch;
+    int64_t cpu_usec;               //  RUSAGE_CHILDREN of init: every reaped process
+    int64_t maxrss_kb;
+    uint32_t artifact_len;
+    uint32_t pad;
+} td_sbx_report_t;
+
+enum {
+    TD_SBX_STAGE_OK = 0, TD_SBX_STAGE_GO, TD_SBX_STAGE_IDS, TD_SBX_STAGE_MOUNT, TD_SBX_STAGE_FILES,
+    TD_SBX_STAGE_PIVOT, TD_SBX_STAGE_FORK, TD_SBX_STAGE_RLIMIT, TD_SBX_STAGE_CREDS,
+    TD_SBX_STAGE_SECCOMP, TD_SBX_STAGE_EXEC, TD_SBX_STAGE_LOOP
+};
+
+typedef struct {
+    td_sbx_mode_t mode;
+    //  mounts
+    char root_opts [64];
+    char work_opts [96];
+    td_sbx_bind_t binds [TD_SBX_MAX_BINDS];
+    int nbinds;
+    td_sbx_link_t links [TD_SBX_MAX_LINKS];
+    int nlinks;
+    //  files put in /work
+    char file_paths [TD_SBX_MAX_FILES][80];
+    const td_file_t *files;
+    int nfiles;
+    //  exec
+    char *argv [TD_SBX_MAX_ARGV];
+    char *envp [8];
+    char arg_store [8192];
+    struct rlimit rl [16];
+    int rl_res [16];
+    int nrl;
+    struct sock_fprog prog;
+    //  fds (parent's numbering, inherited through clone)
+    int fd_go;                      //  read end: the parent says go after maps and cgroups
+    int fd_stdin, fd_stdout, fd_stderr;
+    int fd_report;                  //  write end
+    int fd_ctl;                     //  zygote mode: init's control socket (-1 otherwise)
+    int fd_zygote;                  //  zygote mode: the zygote's socket (its fd 5)
+    //  C compile: read /work/a.out back (O_NOFOLLOW, regular, <= artifact_max)
+    bool want_artifact;
+    size_t artifact_max;
+} td_sbx_plan_t;
+
+//  Runs as pid 1 of the new namespaces; never returns.
+__attribute__ ((noreturn)) void td_sbx_child_main (const td_sbx_plan_t *plan);
+
+//  ---- shared helpers (td_sandbox.c)
+struct _td_sandbox_t {
+    char python [TD_SBX_PATH];
+    char gcc [TD_SBX_PATH];
+    char ro_paths [4][TD_SBX_PATH];
+    td_cg_root_t cg;
+    struct sock_fprog prog;
+    uint64_t seq;                   //  run counter (atomic)
+};
+
+int td_sbx_plan_init (td_sandbox_t *self, td_sbx_plan_t *plan, const td_run_spec_t *spec,
+                      td_sbx_mode_t mode, td_error_t *err);
+//  Validate a spec (names, counts, sizes): 0 or -1 with err.
+int td_sbx_spec_check (const td_run_spec_t *spec, td_error_t *err);
+//  clone the box with plan, attach cgroups, write id maps, say go. Returns init's pid, pidfd.
+pid_t td_sbx_spawn (const td_sbx_plan_t *plan, const td_cg_t *cg, int *pidfd, td_error_t *err);
+uint64_t td_sbx_now_ms (void);
+
+//  What a watched program came to; td_sbx_judge fills exit_code, signal, syscall, verdict and
+//  message of result (time_ms, out and err must be set already). 0 when accepted.
+typedef struct {
+    td_lang_t lang;
+    const td_limits_t *limits;
+    int kill_reason;                //  0, TD_VERDICT_OUTPUT_LIMIT or TD_VERDICT_TIME_LIMIT
+    bool wall_exceeded;
+    bool have_report;
+    bool started;
+    int status;                     //  wait status
+    int stage, err;
+    int sys_nr;
+    uint32_t sys_arch;
+    bool oom;
+} td_sbx_outcome_t;
+
+int td_sbx_judge (const td_sbx_outcome_t *o, td_run_result_t *result);
+//  Non-blocking reader for a stream with a cap.
+typedef struct {
+    uint8_t *data;
+    size_t len, cap, limit;         //  limit: bytes kept; more sets over
+    bool over;
+    bool eof;
+} td_sbx_buf_t;
+void td_sbx_drain (int fd, td_sbx_buf_t *b);
+//  A sealed memfd holding the bytes (stdin).
+int td_sbx_stdin_fd (const void *data, size_t size);
+
+#endif
