@@ -192,6 +192,42 @@ s_load_secret (td_config_t *cfg, char *errbuf, size_t errlen)
     return 0;
 }
 
+//  Identity: token lifetimes, login limits, password hashing cost, Google sign-in.
+static int
+s_load_identity (td_config_t *cfg, char *errbuf, size_t errlen)
+{
+    if (s_get_int ("TUTORD_ACCESS_TTL_S", 900, 1, 86400, &cfg->access_ttl_s))
+        return s_fail (errbuf, errlen, "TUTORD_ACCESS_TTL_S must be seconds from 1 to 86400");
+    if (s_get_int ("TUTORD_REFRESH_TTL_S", 30 * 86400, 60, 365 * 86400, &cfg->refresh_ttl_s))
+        return s_fail (errbuf, errlen, "TUTORD_REFRESH_TTL_S must be seconds from 60 to 31536000");
+    if (s_get_int ("TUTORD_LOGIN_MAX_PER_ACCOUNT", 5, 1, 1000000, &cfg->login_max_per_account))
+        return s_fail (errbuf, errlen,
+                       "TUTORD_LOGIN_MAX_PER_ACCOUNT must be a count from 1 to 1000000");
+    if (s_get_int ("TUTORD_LOGIN_MAX_PER_IP", 50, 1, 1000000, &cfg->login_max_per_ip))
+        return s_fail (errbuf, errlen, "TUTORD_LOGIN_MAX_PER_IP must be a count from 1 to 1000000");
+    if (s_get_int ("TUTORD_LOGIN_WINDOW_S", 900, 1, 86400, &cfg->login_window_s))
+        return s_fail (errbuf, errlen, "TUTORD_LOGIN_WINDOW_S must be seconds from 1 to 86400");
+    //  libsodium's bounds for argon2id: opslimit >= 1 (INTERACTIVE is 2), memlimit >= 8 KiB
+    //  (INTERACTIVE is 64 MiB); the upper bounds keep one hash well under the heartbeat.
+    if (s_get_int ("TUTORD_ARGON2_OPSLIMIT", 2, 1, 10, &cfg->argon2_opslimit))
+        return s_fail (errbuf, errlen, "TUTORD_ARGON2_OPSLIMIT must be from 1 to 10 (default 2)");
+    if (s_get_int ("TUTORD_ARGON2_MEMLIMIT_KIB", 65536, 8, 1048576, &cfg->argon2_memlimit_kib))
+        return s_fail (errbuf, errlen,
+                       "TUTORD_ARGON2_MEMLIMIT_KIB must be KiB from 8 to 1048576 (default 65536)");
+    if (s_get ("TUTORD_GOOGLE_JWKS", "", cfg->google_jwks, sizeof cfg->google_jwks))
+        return s_fail (errbuf, errlen, "TUTORD_GOOGLE_JWKS is too long");
+    if (*cfg->google_jwks && cfg->google_jwks [0] != '/'
+    &&  strncmp (cfg->google_jwks, "http://", 7) && strncmp (cfg->google_jwks, "https://", 8))
+        return s_fail (errbuf, errlen,
+                       "TUTORD_GOOGLE_JWKS must be an absolute file path or an http(s):// URL");
+    if (s_get ("TUTORD_GOOGLE_CLIENT_ID", "", cfg->google_client_id, sizeof cfg->google_client_id))
+        return s_fail (errbuf, errlen, "TUTORD_GOOGLE_CLIENT_ID is too long");
+    if (*cfg->google_jwks && !*cfg->google_client_id)
+        return s_fail (errbuf, errlen,
+                       "TUTORD_GOOGLE_CLIENT_ID must be set when TUTORD_GOOGLE_JWKS is");
+    return 0;
+}
+
 int
 td_config_load (td_config_t *cfg, char *errbuf, size_t errlen)
 {
@@ -289,7 +325,12 @@ td_config_load (td_config_t *cfg, char *errbuf, size_t errlen)
     if (faults && *faults && strcmp (faults, "0") && strcmp (faults, "1"))
         return s_fail (errbuf, errlen, "TUTORD_FAULTS must be 0 or 1");
     cfg->faults = faults && strcmp (faults, "1") == 0;
-    return 0;
+    if (s_get_int ("TUTORD_RATE_PER_TOKEN", 50, 1, 1000000, &cfg->rate_per_token))
+        return s_fail (errbuf, errlen,
+                       "TUTORD_RATE_PER_TOKEN must be requests per second from 1 to 1000000");
+    if (s_get_int ("TUTORD_RATE_BURST", 100, 1, 10000000, &cfg->rate_burst))
+        return s_fail (errbuf, errlen, "TUTORD_RATE_BURST must be a request count from 1 to 10000000");
+    return s_load_identity (cfg, errbuf, errlen);
 }
 
 void
@@ -317,7 +358,19 @@ td_config_usage (FILE *out)
 "  TUTORD_HEARTBEAT_MS        1000                   broker/worker heartbeat (liveness 3)\n"
 "  TUTORD_REQUEST_TIMEOUT_MS  30000                  deadline the bridge gives each request\n"
 "  TUTORD_LOG_LEVEL           info                   debug, info, warn, error\n"
+"  TUTORD_RATE_PER_TOKEN      50                     bridge requests per second per token or API key\n"
+"  TUTORD_RATE_BURST          100                    burst above that rate (token bucket size)\n"
 "  TUTORD_FAULTS              0                      1 enables test-only fault injection\n", out);
+    fputs (
+"  TUTORD_ACCESS_TTL_S        900                    access token lifetime, seconds\n"
+"  TUTORD_REFRESH_TTL_S       2592000                refresh token lifetime, seconds (30 days)\n"
+"  TUTORD_LOGIN_MAX_PER_ACCOUNT 5                    failed logins per account per window\n"
+"  TUTORD_LOGIN_MAX_PER_IP    50                     failed logins per client address per window\n"
+"  TUTORD_LOGIN_WINDOW_S      900                    login limit window, seconds\n"
+"  TUTORD_ARGON2_OPSLIMIT     2                      argon2id passes (password hashing cost)\n"
+"  TUTORD_ARGON2_MEMLIMIT_KIB 65536                  argon2id memory, KiB\n"
+"  TUTORD_GOOGLE_JWKS         (off)                  Google sign-in keys: file path or http(s) URL\n"
+"  TUTORD_GOOGLE_CLIENT_ID    (none)                 audience Google ID tokens must carry\n", out);
 }
 
 const char *

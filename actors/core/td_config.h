@@ -41,6 +41,18 @@ typedef struct {
     int request_timeout_ms;         //  TUTORD_REQUEST_TIMEOUT_MS: deadline the bridge sets (default 30000)
     int log_level;                  //  TUTORD_LOG_LEVEL debug|info|warn|error (default info)
     bool faults;                    //  TUTORD_FAULTS=1 enables test-only fault injection verbs
+    int rate_per_token;             //  TUTORD_RATE_PER_TOKEN: bridge requests per second per token (default 50)
+    int rate_burst;                 //  TUTORD_RATE_BURST: token bucket size (default 100)
+    //  Identity (actors/identity/IDENTITY.md)
+    int access_ttl_s;               //  TUTORD_ACCESS_TTL_S: access token lifetime (default 900)
+    int refresh_ttl_s;              //  TUTORD_REFRESH_TTL_S: refresh token lifetime (default 30 days)
+    int login_max_per_account;      //  TUTORD_LOGIN_MAX_PER_ACCOUNT failed logins per window (default 5)
+    int login_max_per_ip;           //  TUTORD_LOGIN_MAX_PER_IP failed logins per window (default 50)
+    int login_window_s;             //  TUTORD_LOGIN_WINDOW_S (default 900)
+    int argon2_opslimit;            //  TUTORD_ARGON2_OPSLIMIT (default crypto_pwhash_OPSLIMIT_INTERACTIVE)
+    int argon2_memlimit_kib;        //  TUTORD_ARGON2_MEMLIMIT_KIB (default 65536 = MEMLIMIT_INTERACTIVE)
+    char google_jwks [1024];        //  TUTORD_GOOGLE_JWKS: file path or http(s) URL ("" = sign-in off)
+    char google_client_id [256];    //  TUTORD_GOOGLE_CLIENT_ID: the expected audience
 } td_config_t;
 
 //  Fill cfg from the environment. 0, or -1 with one line in errbuf naming the variable.

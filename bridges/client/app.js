@@ -1,6 +1,7 @@
 // tutord browser client: plain JavaScript, no framework, no build step.
-// It polls GET /health and drives the WebSocket protocol of CONTRACT.md §4:
-// subscribe to topic prefixes, call REST routes over the socket, print every frame.
+// It polls GET /health, signs in (POST /api/v1/auth/login or register) for a token, and drives
+// the WebSocket protocol of CONTRACT.md §4: subscribe to topic prefixes, call REST routes over
+// the socket, print every frame (a revoked token closes the socket with 4401).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -99,6 +100,44 @@ $("call-form").addEventListener("submit", (ev) => {
     try { msg.body = JSON.parse(raw); } catch { log("error", "the body is not valid JSON"); return; }
   }
   send(msg);
+});
+
+// Sign in (or register) over REST; the access token goes into the WebSocket's token field.
+// Nothing is stored: a reload signs out.
+async function signIn(route, body) {
+  const state = $("login-state");
+  try {
+    const res = await fetch(route, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+    const data = await res.json();
+    if (!res.ok) {
+      state.textContent = (data.error && data.error.message) || `error ${res.status}`;
+      state.className = "badge bad";
+      log("error", data);
+      return;
+    }
+    $("ws-token").value = data.token;
+    state.textContent = `signed in: ${data.user.email}`;
+    state.className = "badge ok";
+    log("info", `signed in as ${data.user.email}; connect to use the token`);
+  } catch (err) {
+    state.textContent = "sign-in failed";
+    state.className = "badge bad";
+  }
+}
+
+$("login-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  signIn("/api/v1/auth/login", { email: $("login-email").value, password: $("login-password").value });
+});
+
+$("register").addEventListener("click", () => {
+  const email = $("login-email").value;
+  signIn("/api/v1/auth/register",
+         { email, password: $("login-password").value, name: email.split("@")[0] || "learner" });
 });
 
 $("health-refresh").addEventListener("click", refreshHealth);

@@ -107,7 +107,7 @@ s_probe (td_web_t *web, td_agg_t *agg, int slot, const char *service, const char
     p->expire_ms = agg->deadline;
     snprintf (p->rid, sizeof p->rid, "%s", agg->rid);
     p->call_id = strdup ("");
-    if (!p->call_id || td_web_send (web, p, service, type, NULL, NULL, 0, agg->deadline, NULL)) {
+    if (!p->call_id || td_web_send (web, p, service, type, NULL, 0, NULL, 0, agg->deadline, NULL)) {
         free (p->call_id);
         free (p);
         return -1;

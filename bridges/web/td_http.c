@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
 #include "td_json.h"
 #include "td_log.h"
 #include "td_mp.h"
@@ -177,25 +178,42 @@ td_http_error_text (td_errcode_t code, const char *message, const char *field)
 //  Routing core, shared with WebSocket "call"
 
 void
-td_answer_error (td_answer_t *ans, td_errcode_t code, const char *message, const char *field)
+td_answer_error_ra (td_answer_t *ans, td_errcode_t code, const char *message, const char *field,
+                    int retry_after)
 {
     ans->submitted = false;
     ans->status = td_errcode_status (code);
-    ans->retry_after = (code == TD_ERR_UNAVAILABLE || code == TD_ERR_RATE_LIMITED)
-                     ? TD_WEB_RETRY_AFTER : 0;
+    ans->retry_after = retry_after;
     if (ans->json)
         json_decref (ans->json);
     ans->json = td_json_error (code, message, field);
 }
 
-static int
-s_submit (td_web_t *web, td_job_kind_t kind, uint64_t serial, const char *service,
-          const char *type, const char *rid, const char *call_id, const char *token,
-          const void *body, size_t size)
+void
+td_answer_error (td_answer_t *ans, td_errcode_t code, const char *message, const char *field)
 {
-    return zsock_send (web->push, TD_JOB_PICTURE, (int) kind, serial, service ? service : "",
-                       type ? type : "", rid, call_id ? call_id : "", token ? token : "",
-                       body, size);
+    td_answer_error_ra (ans, code, message, field,
+                        (code == TD_ERR_UNAVAILABLE || code == TD_ERR_RATE_LIMITED)
+                        ? TD_WEB_RETRY_AFTER : 0);
+}
+
+int
+td_web_submit (td_web_t *web, td_job_kind_t kind, uint64_t serial, int flags,
+               const char *service, const char *type, const char *rid, const char *call_id,
+               const char *token, const void *body, size_t size)
+{
+    return zsock_send (web->push, TD_JOB_PICTURE, (int) kind, serial, flags,
+                       service ? service : "", type ? type : "", rid ? rid : "",
+                       call_id ? call_id : "", token ? token : "", body, size);
+}
+
+void
+td_http_peer (struct lws *wsi, char *buf, size_t size)
+{
+    buf [0] = 0;
+    if (!lws_get_peer_simple (wsi, buf, size))
+        buf [0] = 0;
+    buf [size - 1] = 0;
 }
 
 void
@@ -222,7 +240,7 @@ td_http_bearer (struct lws *wsi, char *buf, size_t size)
 void
 td_web_handle (td_web_t *web, uint64_t serial, const char *call_id, td_method_t method,
                const char *path, const td_params_t *query, const json_t *body, const char *rid,
-               const char *token, td_answer_t *ans)
+               const char *token, const char *client_ip, td_answer_t *ans)
 {
     memset (ans, 0, sizeof *ans);
     ans->route_label = "unmatched";
@@ -252,8 +270,9 @@ td_web_handle (td_web_t *web, uint64_t serial, const char *call_id, td_method_t 
     switch (route->kind) {
         case TD_ROUTE_HEALTH:
         case TD_ROUTE_METRICS:
-            if (s_submit (web, route->kind == TD_ROUTE_HEALTH ? TD_JOB_HEALTH : TD_JOB_METRICS,
-                          serial, NULL, NULL, rid, call_id, token, NULL, 0))
+            if (td_web_submit (web, route->kind == TD_ROUTE_HEALTH ? TD_JOB_HEALTH
+                                                                   : TD_JOB_METRICS,
+                               serial, TD_JOBF_PUBLIC, NULL, NULL, rid, call_id, NULL, NULL, 0))
                 td_answer_error (ans, TD_ERR_UNAVAILABLE, "The bridge is overloaded.", NULL);
             else
                 ans->submitted = true;
@@ -275,6 +294,23 @@ td_web_handle (td_web_t *web, uint64_t serial, const char *call_id, td_method_t 
         case TD_ROUTE_FORWARD:
             break;
     }
+    //  Who may call: a protected route needs a token (verified by the actor before the
+    //  request is forwarded); a NOAUTH route ignores it. Then the per-token rate.
+    if (td_route_noauth (route) || !token)
+        token = "";
+    bool public = td_route_public (route);
+    if (!*token && !public) {
+        td_answer_error (ans, TD_ERR_UNAUTHORIZED,
+                         "This route needs a token: Authorization: Bearer <token>.", NULL);
+        return;
+    }
+    int retry = 0;
+    if (*token && !td_ratelimit_take (web->ratelimit, token, strlen (token), td_web_now_us (),
+                                      &retry)) {
+        td_answer_error_ra (ans, TD_ERR_RATE_LIMITED,
+                            "Too many requests with this token; slow down.", NULL, retry);
+        return;
+    }
     const char *service, *type;
     if (td_route_target (route, &params, &service, &type, &err)) {
         td_answer_error (ans, err.code, err.message, err.field [0] ? err.field : NULL);
@@ -282,7 +318,8 @@ td_web_handle (td_web_t *web, uint64_t serial, const char *call_id, td_method_t 
     }
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
-    if (td_route_body_pack (&sb, route, &params, query, body, &err)) {
+    if (td_route_body_pack (&sb, route, &params, query, client_ip ? client_ip : "", body,
+                            &err)) {
         msgpack_sbuffer_destroy (&sb);
         td_answer_error (ans, err.code, err.message, err.field [0] ? err.field : NULL);
         return;
@@ -292,8 +329,8 @@ td_web_handle (td_web_t *web, uint64_t serial, const char *call_id, td_method_t 
         td_answer_error (ans, TD_ERR_TOO_LARGE, "The request is too large.", NULL);
         return;
     }
-    int rc = s_submit (web, TD_JOB_CALL, serial, service, type, rid, call_id, token, sb.data,
-                       sb.size);
+    int rc = td_web_submit (web, TD_JOB_CALL, serial, public ? TD_JOBF_PUBLIC : 0, service,
+                            type, rid, call_id, token, sb.data, sb.size);
     msgpack_sbuffer_destroy (&sb);
     if (rc)
         td_answer_error (ans, TD_ERR_UNAVAILABLE, "The bridge is overloaded.", NULL);
@@ -383,8 +420,19 @@ s_writeable (td_web_t *web, td_pss_t *pss)
     if (pss->state == TD_RESP_HEADERS) {
         unsigned char hbuf [LWS_PRE + 1024];
         unsigned char *start = hbuf + LWS_PRE, *p = start, *end = hbuf + sizeof hbuf - 1;
+        if (pss->status == 204) {
+            //  No content: no body, no Content-Type, no Content-Length (RFC 9110 §15.3.5)
+            pss->resp_len = 0;
+            if (lws_add_http_header_status (wsi, 204, &p, end))
+                return -1;
+        }
+        else
         if (lws_add_http_common_headers (wsi, (unsigned) pss->status, pss->ctype,
                                          (lws_filepos_t) pss->resp_len, &p, end))
+            return -1;
+        if (pss->status == 401
+        &&  lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE,
+                                          (unsigned char *) "Bearer", 6, &p, end))
             return -1;
         if (lws_add_http_header_by_name (wsi, (const unsigned char *) "x-request-id:",
                                          (const unsigned char *) pss->rid,
@@ -402,7 +450,7 @@ s_writeable (td_web_t *web, td_pss_t *pss)
                                           (unsigned char *) pss->allow,
                                           (int) strlen (pss->allow), &p, end))
             return -1;
-        if (strncmp (pss->ctype, "application/json", 16) == 0
+        if (pss->status != 204 && strncmp (pss->ctype, "application/json", 16) == 0
         &&  lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
                                           (unsigned char *) "no-store", 8, &p, end))
             return -1;
@@ -582,9 +630,12 @@ s_dispatch (td_web_t *web, td_pss_t *pss)
     }
     else {
         char token [TD_WEB_TOKEN_MAX + 16];
+        char peer [64];
         td_http_bearer (pss->wsi, token, sizeof token);
+        td_http_peer (pss->wsi, peer, sizeof peer);
         td_web_handle (web, pss->serial, NULL, pss->method, pss->path, query, body, pss->rid,
-                       token, &ans);
+                       token, peer, &ans);
+        sodium_memzero (token, sizeof token);
     }
     free (query);
     json_decref (body);

@@ -18,14 +18,49 @@
 //  The route table
 
 const td_route_t td_routes [] = {
+#define F TD_ROUTE_FORWARD
+#define ID "identity"
+#define PUB TD_ROUTE_PUBLIC
+#define NOA TD_ROUTE_NOAUTH
     //  method           pattern                                  kind              service      type        flags
     { TD_METHOD_GET,  "/health",                               TD_ROUTE_HEALTH,  NULL,        NULL,       0 },
     { TD_METHOD_GET,  "/metrics",                              TD_ROUTE_METRICS, NULL,        NULL,       0 },
     { TD_METHOD_GET,  "/ws",                                   TD_ROUTE_WS,      NULL,        NULL,       0 },
     { TD_METHOD_GET,  "/api/v1/openapi.json",                  TD_ROUTE_OPENAPI, NULL,        NULL,       0 },
-    { TD_METHOD_GET,  "/api/v1/services/{service}/ping",       TD_ROUTE_FORWARD, "{service}", "ping",     0 },
-    { TD_METHOD_POST, "/api/v1/_call/{service}/{type}",        TD_ROUTE_FORWARD, "{service}", "{type}",
-      TD_ROUTE_FAULTS | TD_ROUTE_RAW },
+    { TD_METHOD_GET,  "/api/v1/services/{service}/ping",       F, "{service}", "ping",     PUB },
+    { TD_METHOD_POST, "/api/v1/_call/{service}/{type}",        F, "{service}", "{type}",
+      TD_ROUTE_FAULTS | TD_ROUTE_RAW | PUB },
+    //  identity (IDENTITY.md §3)
+    { TD_METHOD_POST,   "/api/v1/auth/register",                    F, ID, "register",             NOA },
+    { TD_METHOD_POST,   "/api/v1/auth/login",                       F, ID, "login",                NOA },
+    { TD_METHOD_POST,   "/api/v1/auth/refresh",                     F, ID, "refresh",              NOA },
+    { TD_METHOD_POST,   "/api/v1/auth/google",                      F, ID, "google",               NOA },
+    { TD_METHOD_POST,   "/api/v1/auth/logout",                      F, ID, "logout",               0 },
+    { TD_METHOD_GET,    "/api/v1/me",                               F, ID, "me",                   0 },
+    { TD_METHOD_PUT,    "/api/v1/me/password",                      F, ID, "password.change",      0 },
+    { TD_METHOD_POST,   "/api/v1/orgs",                             F, ID, "org.create",           0 },
+    { TD_METHOD_GET,    "/api/v1/orgs/{id}",                        F, ID, "org.get",              0 },
+    { TD_METHOD_GET,    "/api/v1/orgs/{id}/members",                F, ID, "org.members",          0 },
+    { TD_METHOD_POST,   "/api/v1/orgs/{id}/members",                F, ID, "org.member.add",       0 },
+    { TD_METHOD_PUT,    "/api/v1/orgs/{id}/members/{user_id}",      F, ID, "org.member.role",      0 },
+    { TD_METHOD_DELETE, "/api/v1/orgs/{id}/members/{user_id}",      F, ID, "org.member.remove",    0 },
+    { TD_METHOD_GET,    "/api/v1/orgs/{id}/cohorts",                F, ID, "cohort.list",          0 },
+    { TD_METHOD_POST,   "/api/v1/orgs/{id}/cohorts",                F, ID, "cohort.create",        0 },
+    { TD_METHOD_GET,    "/api/v1/cohorts/{id}",                     F, ID, "cohort.get",           0 },
+    { TD_METHOD_POST,   "/api/v1/cohorts/{id}/members",             F, ID, "cohort.member.add",    0 },
+    { TD_METHOD_DELETE, "/api/v1/cohorts/{id}/members/{user_id}",   F, ID, "cohort.member.remove", 0 },
+    { TD_METHOD_GET,    "/api/v1/orgs/{id}/api-keys",               F, ID, "apikey.list",          0 },
+    { TD_METHOD_POST,   "/api/v1/orgs/{id}/api-keys",               F, ID, "apikey.create",        0 },
+    { TD_METHOD_DELETE, "/api/v1/orgs/{id}/api-keys/{key_id}",      F, ID, "apikey.revoke",        0 },
+    //  grader (issue 5): ?wait=true on submissions answers with the final result
+    { TD_METHOD_POST,   "/api/v1/submissions",                      F, "grade", "submit",          0 },
+    { TD_METHOD_POST,   "/api/v1/submissions/batch",                F, "grade", "batch",           0 },
+    { TD_METHOD_GET,    "/api/v1/submissions/{id}",                 F, "grade", "get",             0 },
+    { TD_METHOD_POST,   "/api/v1/execute",                          F, "grade", "execute",         0 },
+#undef F
+#undef ID
+#undef PUB
+#undef NOA
 };
 const size_t td_routes_count = sizeof td_routes / sizeof td_routes [0];
 
@@ -300,9 +335,23 @@ td_target_parse (const char *target, char *path, size_t path_size, td_params_t *
 //  --------------------------------------------------------------------------
 //  Request body
 
+bool
+td_route_public (const td_route_t *route)
+{
+    return route && (route->kind != TD_ROUTE_FORWARD
+                     || (route->flags & (TD_ROUTE_PUBLIC | TD_ROUTE_NOAUTH)));
+}
+
+bool
+td_route_noauth (const td_route_t *route)
+{
+    return route && (route->kind != TD_ROUTE_FORWARD || (route->flags & TD_ROUTE_NOAUTH));
+}
+
 int
 td_route_body_pack (msgpack_sbuffer *out, const td_route_t *route, const td_params_t *path,
-                    const td_params_t *query, const json_t *body, td_error_t *err)
+                    const td_params_t *query, const char *client_ip, const json_t *body,
+                    td_error_t *err)
 {
     msgpack_packer pk;
     msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
@@ -313,16 +362,17 @@ td_route_body_pack (msgpack_sbuffer *out, const td_route_t *route, const td_para
         return td_json_to_mp (body, &pk, err);
     }
     //  Decide which keys go in first: path params, then query params not shadowed and not
-    //  repeated, and never "body".
+    //  repeated, and never "body" or "client_ip" (the bridge's own).
     bool use_query [TD_PARAMS_MAX] = { false };
-    size_t count = 1;
+    size_t count = client_ip ? 2 : 1;
     int npath = path ? path->count : 0;
     for (int i = 0; i < npath; i++)
         count++;
     int nquery = query ? query->count : 0;
     for (int i = 0; i < nquery; i++) {
         const char *name = query->name [i];
-        if (strcmp (name, "body") == 0 || td_params_get (path, name))
+        if (strcmp (name, "body") == 0 || strcmp (name, "client_ip") == 0
+        ||  td_params_get (path, name))
             continue;
         bool dup = false;
         for (int j = 0; j < i && !dup; j++)
@@ -338,6 +388,8 @@ td_route_body_pack (msgpack_sbuffer *out, const td_route_t *route, const td_para
     for (int i = 0; i < nquery && rc == 0; i++)
         if (use_query [i])
             rc = td_mp_pack_kv_str (&pk, query->name [i], query->value [i]);
+    if (rc == 0 && client_ip)
+        rc = td_mp_pack_kv_str (&pk, "client_ip", client_ip);
     if (rc == 0)
         rc = td_mp_pack_str (&pk, "body");
     if (rc)

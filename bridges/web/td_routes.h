@@ -7,8 +7,11 @@
  *
  *  Forwarded requests carry a msgpack body built here: a map of the path parameters, then the
  *  query parameters (a path parameter wins over a query parameter of the same name), then
- *  "body": the JSON body (nil when none). Routes flagged TD_ROUTE_RAW forward the JSON body as
+ *  "client_ip": the peer address, then "body": the JSON body (nil when none). Routes flagged TD_ROUTE_RAW forward the JSON body as
  *  the request body itself.
+ *
+ *  Every route is public (anonymous callers allowed) or protected (401 without a valid token);
+ *  see TD_ROUTE_PUBLIC / TD_ROUTE_NOAUTH and IDENTITY.md §3.
  *
  *  Everything in this file is pure (no lws, no sockets) so it is unit-tested directly.
  */
@@ -41,6 +44,10 @@ typedef enum {
 
 #define TD_ROUTE_FAULTS   0x01      //  exists only when cfg->faults (TUTORD_FAULTS=1)
 #define TD_ROUTE_RAW      0x02      //  the JSON body is the request body, no wrapping
+#define TD_ROUTE_PUBLIC   0x04      //  anonymous callers allowed; a token given is still verified
+#define TD_ROUTE_NOAUTH   0x08      //  public, and the bearer token is ignored: the route
+                                    //  authenticates by its body (login, register, refresh,
+                                    //  google), so a stale token never blocks signing in again
 
 typedef struct {
     td_method_t method;
@@ -106,8 +113,17 @@ int td_query_parse (const char *query, td_params_t *params, td_error_t *err);
 int td_target_parse (const char *target, char *path, size_t path_size, td_params_t *query,
                      td_error_t *err);
 
-//  Pack the forwarded request body (see top). body may be NULL. 0, or -1 with err set.
+//  Pack the forwarded request body (see top): path params, query params, "client_ip" (when
+//  client_ip is not NULL; a query parameter of that name is dropped), "body". body may be NULL.
+//  0, or -1 with err set.
 int td_route_body_pack (msgpack_sbuffer *out, const td_route_t *route, const td_params_t *path,
-                        const td_params_t *query, const json_t *body, td_error_t *err);
+                        const td_params_t *query, const char *client_ip, const json_t *body,
+                        td_error_t *err);
+
+//  True when anonymous callers may use the route: routes answered by the bridge itself
+//  (health, metrics, openapi, ws upgrade) and forward routes flagged PUBLIC or NOAUTH.
+bool td_route_public (const td_route_t *route);
+//  True when the route ignores the bearer token (TD_ROUTE_NOAUTH, or answered by the bridge).
+bool td_route_noauth (const td_route_t *route);
 
 #endif

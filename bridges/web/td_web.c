@@ -15,6 +15,15 @@
  *               -> stop and join the lws thread -> destroy the context (closes connections).
  *  Invariant: a request the actor accepted is answered exactly once — by its reply, by a 503
  *  when it cannot be sent, or by a 504 at deadline + TD_WEB_GRACE_MS if no reply came.
+ *
+ *  Callers (IDENTITY.md §2): a request with a bearer token is first verified with identity's
+ *  auth.verify — a pending entry in stage VERIFY — and only then forwarded with the auth map
+ *  identity answered; 401 when identity refuses the token, 503 when identity cannot answer.
+ *  Nothing is cached across requests, so a revoked token is refused on the very next one.
+ *  A request without a token (or on a route that ignores it) carries {"kind":"anonymous"}.
+ *  WebSocket connections with a token are verified when they open, every TD_WS_REVERIFY_MS,
+ *  and at once on identity events about their user; the verified caller drives their event
+ *  filter, and a refused token closes them with TD_WS_CLOSE_REVOKED.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sodium.h>
 #include "td_json.h"
 #include "td_log.h"
 #include "td_mp.h"
@@ -51,6 +61,7 @@ void
 td_out_destroy (td_out_t **self_p)
 {
     if (self_p && *self_p) {
+        td_webauth_destroy (&(*self_p)->auth);
         free ((*self_p)->buf);
         free (*self_p);
         *self_p = NULL;
@@ -65,24 +76,16 @@ td_web_now_us (void)
     return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-const void *
-td_web_auth (const char *token, size_t *size)
-{
-    //  Identity comes with a later issue: verify the token and return the packed
-    //  {user, org, roles} map. Until then every caller is anonymous (nil auth).
-    (void) token;
-    if (size)
-        *size = 0;
-    return NULL;
-}
+//  {"kind":"anonymous"}, packed: the auth of every request without a (used) token.
+static const unsigned char s_anonymous [] = {
+    0x81, 0xa4, 'k', 'i', 'n', 'd', 0xa9, 'a', 'n', 'o', 'n', 'y', 'm', 'o', 'u', 's'
+};
 
 bool
-td_web_event_allowed (const td_pss_t *pss, const char *org, const char *user)
+td_web_event_allowed (const td_pss_t *pss, const char *type, const char *org,
+                      const char *user)
 {
-    //  Identity comes with a later issue: a learner sees their own events, a mentor/admin
-    //  their cohorts'/org's, an API key its org's. Until then every subscriber sees all.
-    (void) pss, (void) org, (void) user;
-    return true;
+    return td_webauth_event_allowed (pss->auth, type, org, user);
 }
 
 void
@@ -168,6 +171,7 @@ td_pss_cleanup (td_web_t *web, td_pss_t *pss)
     pss->rx_len = 0;
     free (pss->token);
     pss->token = NULL;
+    td_webauth_destroy (&pss->auth);
     td_ws_queue_drop (pss);
     pss->state = TD_RESP_NONE;
 }
@@ -192,6 +196,9 @@ s_drain_queue (td_web_t *web)
             else
             if (pss && out->kind == TD_OUT_WS)
                 td_ws_deliver (web, pss, out);
+            else
+            if (pss && out->kind == TD_OUT_AUTH)
+                td_ws_auth (web, pss, out);
         }
         td_out_destroy (&out);
         out = next;
@@ -273,13 +280,23 @@ void
 td_web_answer (td_web_t *web, uint64_t serial, const char *call_id, const char *rid, int status,
                json_t *json, const char *ctype, const char *text, size_t len)
 {
+    td_web_answer_ra (web, serial, call_id, rid, status, json, ctype, text, len, -1);
+}
+
+void
+td_web_answer_ra (td_web_t *web, uint64_t serial, const char *call_id, const char *rid,
+                  int status, json_t *json, const char *ctype, const char *text, size_t len,
+                  int retry_after)
+{
     bool ws = call_id && *call_id;
     td_out_t *out = s_out_new (ws ? TD_OUT_WS : TD_OUT_HTTP, serial, rid);
     char *dumped = NULL;
     if (!out)
         goto done;
     out->status = status;
-    out->retry_after = (status == 503 || status == 429) ? TD_WEB_RETRY_AFTER : 0;
+    if (retry_after < 0)
+        retry_after = (status == 503 || status == 429) ? TD_WEB_RETRY_AFTER : 0;
+    out->retry_after = retry_after;
     out->ctype = ctype ? ctype : "application/json";
     if (ws) {
         json_t *j = json_object ();
@@ -337,6 +354,9 @@ s_pending_destroy (void **item_p)
     if (item_p && *item_p) {
         td_pending_t *p = (td_pending_t *) *item_p;
         free (p->call_id);
+        free (p->service);
+        free (p->type);
+        free (p->body);
         free (p);
         *item_p = NULL;
     }
@@ -350,17 +370,15 @@ s_agg_destroy (void **item_p)
 
 int
 td_web_send (td_web_t *web, td_pending_t *pending, const char *service, const char *type,
-             const char *token, const void *body, size_t size, int64_t deadline_ms,
-             td_error_t *err)
+             const void *auth, size_t auth_size, const void *body, size_t size,
+             int64_t deadline_ms, td_error_t *err)
 {
     if (zhashx_size (web->pending) >= TD_WEB_MAX_PENDING)
         return td_error_set (err, TD_ERR_UNAVAILABLE, NULL, "The server is overloaded.");
     td_new_id (pending->id);
-    size_t auth_size = 0;
-    const void *auth = td_web_auth (token, &auth_size);
     td_request_spec_t spec = {
         .id = pending->id, .rid = pending->rid [0] ? pending->rid : NULL, .type = type,
-        .deadline = deadline_ms, .auth = auth, .auth_size = auth_size,
+        .deadline = deadline_ms, .auth = auth, .auth_size = auth ? auth_size : 0,
         .body = size ? body : NULL, .body_size = size
     };
     msgpack_sbuffer sb;
@@ -382,19 +400,278 @@ td_web_send (td_web_t *web, td_pending_t *pending, const char *service, const ch
 //  --------------------------------------------------------------------------
 //  Actor: jobs, replies, events
 
+//  --------------------------------------------------------------------------
+//  Callers: token verification (actor thread)
+
+typedef struct {
+    uint64_t serial;
+    char *token;
+    int64_t next_ms;                //  when to verify again
+    bool inflight;                  //  a verification is pending
+    char user [TD_MAX_ID + 1];      //  the verified user ("" for an API key or not yet)
+} s_wsent_t;
+
+static void
+s_wsent_destroy (void **item_p)
+{
+    if (item_p && *item_p) {
+        s_wsent_t *e = (s_wsent_t *) *item_p;
+        if (e->token)
+            sodium_memzero (e->token, strlen (e->token));
+        free (e->token);
+        free (e);
+        *item_p = NULL;
+    }
+}
+
+//  Pack {"token": token} into sb. 0, or -1.
+static int
+s_pack_verify (msgpack_sbuffer *sb, const char *token)
+{
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, sb, msgpack_sbuffer_write);
+    if (msgpack_pack_map (&pk, 1) || td_mp_pack_kv_str (&pk, "token", token))
+        return -1;
+    return 0;
+}
+
+//  Send auth.verify for pending (already filled in). 0, or -1 with err set.
+static int
+s_send_verify (td_web_t *web, td_pending_t *p, const char *token, int64_t deadline,
+               td_error_t *err)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    int rc = s_pack_verify (&sb, token);
+    if (rc)
+        td_error_set (err, TD_ERR_UNAVAILABLE, NULL, "Out of memory; retry later.");
+    else
+        rc = td_web_send (web, p, TD_IDENTITY_SERVICE, TD_VERIFY_TYPE, s_anonymous,
+                          sizeof s_anonymous, sb.data, sb.size, deadline, err);
+    if (sb.data)
+        sodium_memzero (sb.data, sb.size);
+    msgpack_sbuffer_destroy (&sb);
+    return rc;
+}
+
+static void
+s_serial_key_ws (uint64_t serial, char key [24])
+{
+    snprintf (key, 24, "%" PRIu64, serial);
+}
+
+//  Tell the lws thread who a WebSocket's caller is now (auth owned), or that it is refused.
+static void
+s_ws_auth_out (td_web_t *web, uint64_t serial, td_webauth_t *auth, bool revoked)
+{
+    td_out_t *out = s_out_new (TD_OUT_AUTH, serial, NULL);
+    if (!out) {
+        td_webauth_destroy (&auth);
+        return;
+    }
+    out->auth = auth;
+    out->revoked = revoked;
+    td_web_enqueue (web, out);
+}
+
+//  Start the verification of one WebSocket's token.
+static void
+s_ws_verify (td_web_t *web, s_wsent_t *e)
+{
+    td_pending_t *p = calloc (1, sizeof *p);
+    int64_t deadline = td_now_ms () + web->cfg->request_timeout_ms;
+    if (p) {
+        p->kind = TD_JOB_WS_OPEN;
+        p->stage = TD_STAGE_VERIFY;
+        p->serial = e->serial;
+        p->call_id = strdup ("");
+        p->slot = -1;
+        p->expire_ms = deadline + TD_WEB_GRACE_MS;
+    }
+    td_error_t err;
+    td_error_clear (&err);
+    if (!p || !p->call_id || s_send_verify (web, p, e->token, deadline, &err)) {
+        if (p)
+            free (p->call_id);
+        free (p);
+        e->next_ms = td_now_ms () + 1000;       //  try again soon
+        return;
+    }
+    e->inflight = true;
+}
+
+//  Verify every WebSocket token that is due.
+static void
+s_ws_tick (td_web_t *web, int64_t now)
+{
+    for (s_wsent_t *e = (s_wsent_t *) zhashx_first (web->wsauth); e;
+         e = (s_wsent_t *) zhashx_next (web->wsauth))
+        if (!e->inflight && e->next_ms <= now)
+            s_ws_verify (web, e);
+}
+
+//  A verification of a WebSocket's token came back (status 0: no answer in time).
+static void
+s_ws_verified (td_web_t *web, td_pending_t *p, int status, const msgpack_object *body)
+{
+    char key [24];
+    s_serial_key_ws (p->serial, key);
+    s_wsent_t *e = (s_wsent_t *) zhashx_lookup (web->wsauth, key);
+    if (!e)
+        return;                     //  the connection closed meanwhile
+    e->inflight = false;
+    int64_t now = td_now_ms ();
+    if (status == 200) {
+        td_webauth_t *auth = td_webauth_from_mp (body);
+        if (auth) {
+            snprintf (e->user, sizeof e->user, "%s", auth->user);
+            e->next_ms = now + TD_WS_REVERIFY_MS;
+            s_ws_auth_out (web, p->serial, auth, false);
+            return;
+        }
+        td_warn (TD_WEB_ACTOR, NULL, "auth.verify answered a map the bridge cannot read");
+        e->next_ms = now + 1000;
+    }
+    else
+    if (status >= 400 && status < 500 && status != 429 && status != 408) {
+        s_ws_auth_out (web, p->serial, NULL, true);
+        zhashx_delete (web->wsauth, key);
+    }
+    else
+        e->next_ms = now + 1000;    //  identity unavailable: keep the caller, retry soon
+}
+
+//  Identity says something changed for user (or for everyone when user is ""): verify the
+//  WebSockets of that user again at once.
+static void
+s_ws_recheck (td_web_t *web, const char *user)
+{
+    for (s_wsent_t *e = (s_wsent_t *) zhashx_first (web->wsauth); e;
+         e = (s_wsent_t *) zhashx_next (web->wsauth))
+        if (!*user || !e->user [0] || strcmp (e->user, user) == 0)
+            e->next_ms = 0;
+}
+
+static void
+s_ws_open (td_web_t *web, uint64_t serial, const char *token)
+{
+    char key [24];
+    s_serial_key_ws (serial, key);
+    s_wsent_t *e = calloc (1, sizeof *e);
+    if (e)
+        e->token = strdup (token);
+    if (!e || !e->token) {
+        if (e)
+            free (e);
+        s_ws_auth_out (web, serial, NULL, true);     //  can't watch it: don't serve it
+        return;
+    }
+    e->serial = serial;
+    zhashx_delete (web->wsauth, key);
+    if (zhashx_insert (web->wsauth, key, e)) {
+        void *item = e;
+        s_wsent_destroy (&item);
+        return;
+    }
+    s_ws_verify (web, e);
+}
+
+//  Send the call of pending p (stage CALL) with auth. On failure answers the request itself
+//  and returns -1; p is then no longer in the table (and freed).
+static int
+s_forward (td_web_t *web, td_pending_t *p, const void *auth, size_t auth_size, bool in_table)
+{
+    td_error_t err;
+    td_error_clear (&err);
+    if (in_table) {
+        //  Move its contents to a fresh entry (td_web_send files it under a new id), then
+        //  drop the emptied old one from the table
+        td_pending_t *moved = malloc (sizeof *moved);
+        if (!moved) {
+            td_web_answer_error (web, p->serial, p->call_id, p->rid, TD_ERR_UNAVAILABLE,
+                                 "Out of memory; retry later.", NULL);
+            zhashx_delete (web->pending, p->id);
+            return -1;
+        }
+        *moved = *p;
+        p->call_id = p->service = p->type = NULL;
+        p->body = NULL;
+        zhashx_delete (web->pending, p->id);
+        p = moved;
+    }
+    p->stage = TD_STAGE_CALL;
+    if (td_web_send (web, p, p->service, p->type, auth, auth_size, p->body, p->body_size,
+                     p->deadline, &err) == 0) {
+        free (p->body);
+        p->body = NULL;
+        p->body_size = 0;
+        return 0;
+    }
+    if (err.code == TD_OK || err.code == TD_ERR_INTERNAL)
+        td_error_set (&err, TD_ERR_UNAVAILABLE, NULL, "The request could not be sent.");
+    td_web_answer_error (web, p->serial, p->call_id, p->rid, err.code, err.message,
+                         err.field [0] ? err.field : NULL);
+    void *item = p;
+    s_pending_destroy (&item);
+    return -1;
+}
+
+//  auth.verify answered for a call in stage VERIFY (status 0: no answer in time).
+static void
+s_call_verified (td_web_t *web, td_pending_t *p, int status, const msgpack_object *body)
+{
+    if (status == 200 && body && body->type == MSGPACK_OBJECT_MAP) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init (&sb);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+        if (msgpack_pack_object (&pk, *body) == 0) {
+            s_forward (web, p, sb.data, sb.size, true);
+            msgpack_sbuffer_destroy (&sb);
+            return;
+        }
+        msgpack_sbuffer_destroy (&sb);
+        status = 503;
+    }
+    if (status >= 400 && status < 500 && status != 429 && status != 408) {
+        td_web_answer_error (web, p->serial, p->call_id, p->rid, TD_ERR_UNAUTHORIZED,
+                             "The token is invalid, expired or revoked; sign in again.", NULL);
+        if (p->call_id && *p->call_id)
+            s_ws_auth_out (web, p->serial, NULL, true);     //  the connection's token
+    }
+    else
+        td_web_answer_error (web, p->serial, p->call_id, p->rid, TD_ERR_UNAVAILABLE,
+                             "The identity service is unavailable; retry later.", NULL);
+    zhashx_delete (web->pending, p->id);
+}
+
+//  --------------------------------------------------------------------------
+//  Actor: jobs, replies, events
+
 static void
 s_handle_job (td_web_t *web)
 {
-    int kind = 0;
+    int kind = 0, flags = 0;
     uint64_t serial = 0;
     char *service = NULL, *type = NULL, *rid = NULL, *call_id = NULL, *token = NULL;
     byte *body = NULL;
     size_t size = 0;
-    if (zsock_recv (web->pull, TD_JOB_PICTURE, &kind, &serial, &service, &type, &rid, &call_id,
-                    &token, &body, &size))
+    if (zsock_recv (web->pull, TD_JOB_PICTURE, &kind, &serial, &flags, &service, &type, &rid,
+                    &call_id, &token, &body, &size))
         return;
     if (kind == TD_JOB_HEALTH || kind == TD_JOB_METRICS)
         td_health_start (web, (td_job_kind_t) kind, serial, call_id, rid);
+    else
+    if (kind == TD_JOB_WS_OPEN) {
+        if (token && *token)
+            s_ws_open (web, serial, token);
+    }
+    else
+    if (kind == TD_JOB_WS_CLOSE) {
+        char key [24];
+        s_serial_key_ws (serial, key);
+        zhashx_delete (web->wsauth, key);
+    }
     else {
         td_error_t err;
         td_error_clear (&err);
@@ -404,34 +681,54 @@ s_handle_job (td_web_t *web)
             p->kind = TD_JOB_CALL;
             p->serial = serial;
             p->call_id = strdup (call_id ? call_id : "");
+            p->service = strdup (service ? service : "");
+            p->type = strdup (type ? type : "");
             p->slot = -1;
+            p->deadline = deadline;
             p->expire_ms = deadline + TD_WEB_GRACE_MS;
             snprintf (p->rid, sizeof p->rid, "%s", rid ? rid : "");
         }
-        if (!p || !p->call_id) {
-            td_error_set (&err, TD_ERR_UNAVAILABLE, NULL, "Out of memory; retry later.");
-            if (p)
-                free (p->call_id);
-            free (p);
-            p = NULL;
+        if (!p || !p->call_id || !p->service || !p->type) {
+            void *item = p;
+            s_pending_destroy (&item);
+            td_web_answer_error (web, serial, call_id, rid, TD_ERR_UNAVAILABLE,
+                                 "Out of memory; retry later.", NULL);
         }
-        else
-        if (td_web_send (web, p, service, type, token, body, size, deadline, &err)) {
-            free (p->call_id);
-            free (p);
-            p = NULL;
-        }
-        if (!p) {
-            if (err.code == TD_OK || err.code == TD_ERR_INTERNAL)
-                td_error_set (&err, TD_ERR_UNAVAILABLE, NULL, "The request could not be sent.");
-            td_web_answer_error (web, serial, call_id, rid, err.code, err.message,
-                                 err.field [0] ? err.field : NULL);
+        else {
+            p->body = body;
+            p->body_size = size;
+            body = NULL;
+            if (token && *token) {
+                p->stage = TD_STAGE_VERIFY;
+                if (s_send_verify (web, p, token, deadline, &err)) {
+                    if (err.code == TD_OK || err.code == TD_ERR_INTERNAL)
+                        td_error_set (&err, TD_ERR_UNAVAILABLE, NULL,
+                                      "The request could not be sent.");
+                    td_web_answer_error (web, serial, call_id, rid, err.code, err.message,
+                                         err.field [0] ? err.field : NULL);
+                    void *item = p;
+                    s_pending_destroy (&item);
+                }
+            }
+            else
+            if (!(flags & TD_JOBF_PUBLIC)) {
+                //  The lws thread answers this itself; kept as a second line of defence
+                td_web_answer_error (web, serial, call_id, rid, TD_ERR_UNAUTHORIZED,
+                                     "This route needs a token: Authorization: Bearer <token>.",
+                                     NULL);
+                void *item = p;
+                s_pending_destroy (&item);
+            }
+            else
+                s_forward (web, p, s_anonymous, sizeof s_anonymous, false);
         }
     }
     free (service);
     free (type);
     free (rid);
     free (call_id);
+    if (token)
+        sodium_memzero (token, strlen (token));
     zstr_free (&token);
     free (body);
 }
@@ -447,7 +744,9 @@ s_answer_reply (td_web_t *web, td_pending_t *p, td_msg_t *m)
         const char *message = td_msg_error_message (m);
         const char *field = td_msg_error_field (m);
         json_t *j = td_json_error (code, *message ? message : NULL, *field ? field : NULL);
-        td_web_answer (web, p->serial, p->call_id, p->rid, status, j, NULL, NULL, 0);
+        int retry = td_msg_error_retry_after (m);
+        td_web_answer_ra (web, p->serial, p->call_id, p->rid, status, j, NULL, NULL, 0,
+                          retry > 0 ? retry : -1);
         return;
     }
     if (status == 204) {
@@ -483,6 +782,14 @@ s_handle_replies (td_web_t *web)
         if (p && p->agg)
             td_health_reply (web, p, td_msg_status (m), td_msg_body (m));
         else
+        if (p && p->kind == TD_JOB_WS_OPEN) {
+            s_ws_verified (web, p, td_msg_status (m), td_msg_body (m));
+            zhashx_delete (web->pending, p->id);
+        }
+        else
+        if (p && p->stage == TD_STAGE_VERIFY)
+            s_call_verified (web, p, td_msg_status (m), td_msg_body (m));
+        else
         if (p) {
             s_answer_reply (web, p, m);
             zhashx_delete (web->pending, p->id);
@@ -506,9 +813,12 @@ s_handle_event (td_web_t *web)
     zframe_t *tf = zmsg_first (msg);
     zframe_t *df = zmsg_next (msg);
     static const char restarted [] = "system.actor_restarted";
+    static const char identity [] = "identity.";
     if (atomic_load (&web->ws_subscribers) == 0
     &&  !(tf && zframe_size (tf) == sizeof restarted - 1
-      &&  memcmp (zframe_data (tf), restarted, sizeof restarted - 1) == 0)) {
+      &&  memcmp (zframe_data (tf), restarted, sizeof restarted - 1) == 0)
+    &&  !(tf && zhashx_size (web->wsauth) > 0 && zframe_size (tf) > sizeof identity - 1
+      &&  memcmp (zframe_data (tf), identity, sizeof identity - 1) == 0)) {
         zmsg_destroy (&msg);        //  nobody to give it to: don't pay for decoding
         return;
     }
@@ -520,6 +830,14 @@ s_handle_event (td_web_t *web)
     if (!ev)
         return;
     const char *type = td_msg_type (ev);
+    //  A revoked session, a changed password or role, a removed member: the WebSockets of
+    //  that user are verified again now rather than at their next periodic check
+    if (strcmp (type, "identity.session_revoked") == 0
+    ||  strcmp (type, "identity.password_changed") == 0
+    ||  strcmp (type, "identity.role_changed") == 0
+    ||  strcmp (type, "identity.member_removed") == 0
+    ||  strcmp (type, "identity.key_revoked") == 0)
+        s_ws_recheck (web, strcmp (type, "identity.key_revoked") == 0 ? "" : td_msg_user (ev));
     if (strcmp (type, restarted) == 0) {
         char actor [TD_MAX_NAME + 1];
         const msgpack_object *a = td_mp_get (td_msg_body (ev), "actor");
@@ -582,8 +900,15 @@ s_expire (td_web_t *web)
         return;
     for (td_pending_t *p = (td_pending_t *) zlistx_first (late); p;
          p = (td_pending_t *) zlistx_next (late)) {
-        td_web_answer_error (web, p->serial, p->call_id, p->rid, TD_ERR_TIMEOUT,
-                             "The request took too long.", NULL);
+        if (p->kind == TD_JOB_WS_OPEN)
+            s_ws_verified (web, p, 0, NULL);
+        else
+        if (p->stage == TD_STAGE_VERIFY)
+            td_web_answer_error (web, p->serial, p->call_id, p->rid, TD_ERR_UNAVAILABLE,
+                                 "The identity service did not answer; retry later.", NULL);
+        else
+            td_web_answer_error (web, p->serial, p->call_id, p->rid, TD_ERR_TIMEOUT,
+                                 "The request took too long.", NULL);
         zhashx_delete (web->pending, p->id);
     }
     zlistx_destroy (&late);
@@ -653,6 +978,8 @@ s_web_destroy (td_web_t **self_p)
     }
     zhashx_destroy (&web->conns);
     zhashx_destroy (&web->pending);
+    zhashx_destroy (&web->wsauth);
+    td_ratelimit_destroy (&web->ratelimit);
     zlistx_destroy (&web->aggs);
     zsock_destroy (&web->push);
     zsock_destroy (&web->pull);
@@ -685,6 +1012,11 @@ s_web_new (zsock_t *pipe, const td_config_t *cfg)
     web->metrics = td_metrics_new ();
     web->conns = zhashx_new ();
     web->pending = zhashx_new ();
+    web->wsauth = zhashx_new ();
+    //  A config not made by td_config_load (tests) may leave the rate at 0: the defaults
+    web->ratelimit = td_ratelimit_new (cfg->rate_per_token > 0 ? cfg->rate_per_token : 50,
+                                       cfg->rate_burst > 0 ? cfg->rate_burst : 100,
+                                       TD_WEB_RATE_BUCKETS);
     web->aggs = zlistx_new ();
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "inproc://tutord-web-jobs-%p", (void *) web);
@@ -693,12 +1025,14 @@ s_web_new (zsock_t *pipe, const td_config_t *cfg)
     web->client = td_client_new (td_config_broker_endpoint (cfg));
     web->sub = zsock_new_sub (td_config_events_endpoint (cfg), "");
     if (!web->metrics || !web->conns || !web->pending || !web->aggs || !web->pull || !web->push
+    ||  !web->wsauth || !web->ratelimit
     ||  !web->client || !web->sub) {
         td_error (TD_WEB_ACTOR, NULL, "cannot create the bridge's sockets");
         s_web_destroy (&web);
         return NULL;
     }
     zhashx_set_destructor (web->pending, s_pending_destroy);
+    zhashx_set_destructor (web->wsauth, s_wsent_destroy);
     zlistx_set_destructor (web->aggs, s_agg_destroy);
     zsock_set_sndhwm (web->push, 100000);
     zsock_set_rcvhwm (web->pull, 100000);
@@ -873,6 +1207,8 @@ td_web_actor (zsock_t *pipe, void *args)
         int64_t now = td_now_ms ();
         if (now - last_expire >= 50) {
             s_expire (web);
+            if (!atomic_load (&web->draining))      //  no new work while draining
+                s_ws_tick (web, now);
             last_expire = now;
         }
         if (drain_until && s_drain_done (web, now, drain_until, &drained_at)) {

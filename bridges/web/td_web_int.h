@@ -33,6 +33,7 @@
 #include "td_limits.h"
 #include "td_metrics.h"
 #include "td_routes.h"
+#include "td_webauth.h"
 
 #define TD_WEB_ACTOR            "web"
 #define TD_WEB_RID_MAX          64                  //  X-Request-Id we accept
@@ -49,22 +50,34 @@
 #define TD_WS_MAX_FRAME         (1024 * 1024)       //  reassembled message, bytes
 #define TD_WEB_TOKEN_MAX        4096                //  bearer token, bytes
 #define TD_WEB_MAX_PENDING      100000              //  requests the actor waits on at once
+#define TD_WEB_RATE_BUCKETS     100000              //  per-token rate buckets kept (LRU)
+#define TD_WS_REVERIFY_MS       5000                //  a WebSocket's token is verified again
+#define TD_WS_CLOSE_REVOKED     4401                //  close status: token invalid or revoked
+#define TD_IDENTITY_SERVICE     "identity"
+#define TD_VERIFY_TYPE          "auth.verify"
 
-//  Jobs: lws thread -> actor, frames kind, serial, service, type, rid, call id, token, body.
-//  call id is the JSON text of a WebSocket call's "id" ("" for HTTP); token is the caller's
-//  bearer token ("" when none); body is msgpack.
-#define TD_JOB_PICTURE "i8sssssb"
+//  Jobs: lws thread -> actor, frames kind, serial, flags, service, type, rid, call id, token,
+//  body. call id is the JSON text of a WebSocket call's "id" ("" for HTTP); token is the
+//  caller's bearer token ("" when none or ignored); flags TD_JOBF_*; body is msgpack.
+#define TD_JOB_PICTURE "i8isssssb"
 typedef enum {
-    TD_JOB_CALL = 1,                //  forward body to service/type
+    TD_JOB_CALL = 1,                //  verify token (if any), then forward body to service/type
     TD_JOB_HEALTH,                  //  GET /health
-    TD_JOB_METRICS                  //  GET /metrics
+    TD_JOB_METRICS,                 //  GET /metrics
+    TD_JOB_WS_OPEN,                 //  WebSocket `serial` opened with `token`: verify it now
+                                    //  and every TD_WS_REVERIFY_MS (also the pending kind of
+                                    //  those verifications)
+    TD_JOB_WS_CLOSE                 //  WebSocket `serial` closed
 } td_job_kind_t;
+#define TD_JOBF_PUBLIC  0x01        //  anonymous callers allowed
 
 //  Outbound items: actor -> lws thread.
 typedef enum {
     TD_OUT_HTTP = 1,                //  the response of HTTP transaction `serial`
     TD_OUT_WS,                      //  a reply frame for WebSocket connection `serial`
-    TD_OUT_EVENT                    //  an event frame for every subscriber of `type`
+    TD_OUT_EVENT,                   //  an event frame for every subscriber of `type`
+    TD_OUT_AUTH                     //  WebSocket `serial`: its verified caller (auth), or
+                                    //  revoked: close it with TD_WS_CLOSE_REVOKED
 } td_out_kind_t;
 
 typedef struct td_out {
@@ -80,6 +93,8 @@ typedef struct td_out {
     char type [TD_MAX_NAME * 2 + 2];//  event type (TD_OUT_EVENT)
     char org [TD_MAX_ID + 1];       //  event org / user ("" when nil), for the visibility hook
     char user [TD_MAX_ID + 1];
+    td_webauth_t *auth;             //  TD_OUT_AUTH (owned)
+    bool revoked;                   //  TD_OUT_AUTH
 } td_out_t;
 
 //  A text buffer with LWS_PRE bytes of headroom, as lws_write wants.
@@ -130,6 +145,9 @@ typedef struct td_pss {
     bool rx_too_large;
     int inflight;
     char *token;                    //  bearer token given at connect (heap), NULL when none
+    td_webauth_t *auth;             //  verified caller for the event filter; NULL: anonymous
+                                    //  or not verified yet (then only system.* events)
+    char peer [64];                 //  client address
     bool closing;
     int close_status;               //  0 -> 1008 policy violation
     char close_reason [96];
@@ -153,6 +171,7 @@ typedef struct td_web {
     //  lws thread only
     zsock_t *push;
     zhashx_t *conns;                //  serial (decimal string) -> td_pss_t *
+    td_ratelimit_t *ratelimit;      //  per-token request rate
     uint64_t next_serial;
     //  actor thread only
     zsock_t *pipe;
@@ -160,6 +179,8 @@ typedef struct td_web {
     zsock_t *sub;
     td_client_t *client;
     zhashx_t *pending;              //  request id -> td_pending_t *
+    zhashx_t *wsauth;               //  serial (decimal string) -> td_wsauth_t * (WebSockets
+                                    //  with a token, re-verified every TD_WS_REVERIFY_MS)
     zlistx_t *aggs;                 //  td_agg_t * (health / metrics in progress)
     pthread_t thread;
     bool thread_started;
@@ -169,10 +190,9 @@ typedef struct td_web {
 void td_web_enqueue (td_web_t *web, td_out_t *out);
 void td_out_destroy (td_out_t **self_p);
 int64_t td_web_now_us (void);
-//  Hooks for identity (a later issue): packed msgpack auth for a bearer token, or NULL (nil);
-//  and whether a connection may see an event. Today: nil auth, every event allowed.
-const void *td_web_auth (const char *token, size_t *size);
-bool td_web_event_allowed (const td_pss_t *pss, const char *org, const char *user);
+//  Whether a connection may see an event (td_webauth_event_allowed with its verified caller).
+bool td_web_event_allowed (const td_pss_t *pss, const char *type, const char *org,
+                           const char *user);
 
 //  td_ws.c: free a connection's outbound WebSocket queue.
 void td_ws_queue_drop (td_pss_t *pss);
@@ -206,14 +226,26 @@ typedef struct {
     const char *route_label;
 } td_answer_t;
 //  Route and submit one REST request (shared by HTTP and WebSocket "call").
+//  Checks the route's access (401 for anonymous on a protected route), the per-token rate
+//  (429), and submits; the actor verifies the token before forwarding.
 void td_web_handle (td_web_t *web, uint64_t serial, const char *call_id, td_method_t method,
                     const char *path, const td_params_t *query, const json_t *body,
-                    const char *rid, const char *token, td_answer_t *ans);
+                    const char *rid, const char *token, const char *client_ip,
+                    td_answer_t *ans);
+//  The peer address of a connection into buf ("" when unknown).
+void td_http_peer (struct lws *wsi, char *buf, size_t size);
+//  Submit a job to the actor (lws thread). 0, or -1 (queue full).
+int td_web_submit (td_web_t *web, td_job_kind_t kind, uint64_t serial, int flags,
+                   const char *service, const char *type, const char *rid, const char *call_id,
+                   const char *token, const void *body, size_t size);
 //  The bearer token of the request's Authorization header into buf ("" when none or too long).
 void td_http_bearer (struct lws *wsi, char *buf, size_t size);
 //  Error answer helper.
 void td_answer_error (td_answer_t *ans, td_errcode_t code, const char *message,
                       const char *field);
+//  The same with an explicit Retry-After (seconds, 0 = none).
+void td_answer_error_ra (td_answer_t *ans, td_errcode_t code, const char *message,
+                         const char *field, int retry_after);
 
 //  td_ws.c
 typedef enum { TD_WSOP_SUBSCRIBE = 1, TD_WSOP_UNSUBSCRIBE, TD_WSOP_CALL, TD_WSOP_PING } td_wsop_kind_t;
@@ -243,6 +275,8 @@ void td_ws_send (td_pss_t *pss, const char *text, size_t len);
 //  Queue an owned buffer (td_web_buf_new) for the connection.
 void td_ws_send_buf (td_pss_t *pss, char *buf, size_t len);
 void td_ws_deliver (td_web_t *web, td_pss_t *pss, td_out_t *out);
+//  A verified caller for the connection (TD_OUT_AUTH), or its refusal: close with 4401.
+void td_ws_auth (td_web_t *web, td_pss_t *pss, td_out_t *out);
 void td_ws_broadcast (td_web_t *web, td_out_t *out);
 //  Close every WebSocket with 1001 "server shutting down" once its queue is flushed.
 void td_ws_close_all (td_web_t *web);
@@ -265,10 +299,22 @@ void td_health_reply (td_web_t *web, td_pending_t *pending, int status, const ms
 void td_health_expire (td_web_t *web, int64_t now_ms);
 void td_agg_destroy (td_agg_t **self_p);
 
+typedef enum {
+    TD_STAGE_CALL = 0,              //  waiting for the service's reply
+    TD_STAGE_VERIFY                 //  waiting for auth.verify; then the call is sent
+} td_stage_t;
+
 struct td_pending {
     char id [33];
-    td_job_kind_t kind;             //  TD_JOB_CALL, or a sub-request of an aggregation
+    td_job_kind_t kind;             //  TD_JOB_CALL, TD_JOB_WS_OPEN (a WebSocket's token
+                                    //  verification), or a sub-request of an aggregation
+    td_stage_t stage;
     uint64_t serial;
+    //  TD_STAGE_VERIFY of a call: what to send once the caller is verified
+    char *service, *type;           //  heap
+    byte *body;                     //  heap (msgpack)
+    size_t body_size;
+    int64_t deadline;               //  the call's deadline (unix ms)
     char *call_id;                  //  heap, "" for HTTP
     char rid [TD_WEB_RID_MAX + 1];
     int64_t expire_ms;              //  answer 504 ourselves after this
@@ -280,12 +326,17 @@ struct td_pending {
 //  ctype NULL -> application/json. text/len used instead of json when json is NULL.
 void td_web_answer (td_web_t *web, uint64_t serial, const char *call_id, const char *rid,
                     int status, json_t *json, const char *ctype, const char *text, size_t len);
+//  The same with an explicit Retry-After in seconds (0: none; < 0: the default for 429/503).
+void td_web_answer_ra (td_web_t *web, uint64_t serial, const char *call_id, const char *rid,
+                       int status, json_t *json, const char *ctype, const char *text,
+                       size_t len, int retry_after);
 void td_web_answer_error (td_web_t *web, uint64_t serial, const char *call_id, const char *rid,
                           td_errcode_t code, const char *message, const char *field);
 //  Send one request for the actor; registers a pending entry. 0, or -1 (not sent).
-//  pending->id is set here; the table owns pending once this returns 0.
+//  pending->id is set here; the table owns pending once this returns 0. auth is the packed
+//  auth map (NULL: nil).
 int td_web_send (td_web_t *web, td_pending_t *pending, const char *service, const char *type,
-                 const char *token, const void *body, size_t size, int64_t deadline_ms,
-                 td_error_t *err);
+                 const void *auth, size_t auth_size, const void *body, size_t size,
+                 int64_t deadline_ms, td_error_t *err);
 
 #endif

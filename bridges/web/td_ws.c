@@ -319,7 +319,7 @@ s_op_call (td_web_t *web, td_pss_t *pss, const td_wsop_t *op)
         td_answer_error (&ans, err.code, err.message, err.field [0] ? err.field : NULL);
     else
         td_web_handle (web, pss->serial, op->id_json, op->method, path, query, op->body, rid,
-                       pss->token, &ans);
+                       pss->token, pss->peer, &ans);
     free (path);
     free (query);
     if (ans.submitted) {
@@ -460,11 +460,33 @@ static int
 s_broadcast_one (td_web_t *web, td_pss_t *pss, td_out_t *out)
 {
     (void) web;
-    if (!pss->is_ws || pss->ntopics == 0 || !td_ws_topic_match (pss, out->type)
-    ||  !td_web_event_allowed (pss, out->org, out->user))
+    if (!pss->is_ws || pss->ntopics == 0 || pss->closing || !td_ws_topic_match (pss, out->type)
+    ||  !td_web_event_allowed (pss, out->type, out->org, out->user))
         return 0;
     td_ws_send (pss, TD_WEB_TEXT (out->buf), out->len);
     return 0;
+}
+
+void
+td_ws_auth (td_web_t *web, td_pss_t *pss, td_out_t *out)
+{
+    (void) web;
+    if (!pss->is_ws)
+        return;
+    td_webauth_destroy (&pss->auth);
+    if (out->revoked) {
+        //  Replies already queued (a 401 for the call that found out) go first
+        if (!pss->closing) {
+            pss->closing = true;
+            pss->close_status = TD_WS_CLOSE_REVOKED;
+            snprintf (pss->close_reason, sizeof pss->close_reason,
+                      "token invalid, expired or revoked");
+        }
+        lws_callback_on_writable (pss->wsi);
+        return;
+    }
+    pss->auth = out->auth;
+    out->auth = NULL;
 }
 
 void
@@ -533,14 +555,30 @@ td_ws_callback (struct lws *wsi, enum lws_callback_reasons reason, td_pss_t *pss
             if (td_web_register (web, pss) == 0)
                 return -1;
             s_capture_token (pss, wsi);
+            td_http_peer (wsi, pss->peer, sizeof pss->peer);
             td_metrics_ws (web->metrics, 1);
             atomic_fetch_add (&web->ws_open, 1);
+            //  Verify the token now (and periodically): until then the connection gets only
+            //  what anonymous ones get; a refused token closes it with 4401
+            if (pss->token
+            &&  td_web_submit (web, TD_JOB_WS_OPEN, pss->serial, 0, NULL, NULL, NULL, NULL,
+                               pss->token, NULL, 0)) {
+                pss->closing = true;
+                pss->close_status = 1013;     //  RFC 6455 registry: try again later
+                snprintf (pss->close_reason, sizeof pss->close_reason, "server overloaded");
+                lws_callback_on_writable (wsi);
+            }
             return 0;
         case LWS_CALLBACK_RECEIVE:
             return s_receive (web, pss, wsi, (const char *) in, len);
         case LWS_CALLBACK_SERVER_WRITEABLE:
             return s_writeable (pss, wsi);
         case LWS_CALLBACK_CLOSED:
+            if (pss->is_ws && pss->serial && pss->token
+            &&  td_web_submit (web, TD_JOB_WS_CLOSE, pss->serial, 0, NULL, NULL, NULL, NULL,
+                               NULL, NULL, 0))
+                td_warn (TD_WEB_ACTOR, NULL, "the job queue is full; a closed WebSocket's "
+                         "token stays watched until its next verification fails");
             if (pss->is_ws && pss->serial) {
                 td_metrics_ws (web->metrics, -1);
                 atomic_fetch_sub (&web->ws_open, 1);

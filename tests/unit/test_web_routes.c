@@ -206,7 +206,7 @@ test_body_pack (void **state)
     json_t *body = json_pack ("{s:i}", "n", 1);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
-    assert_int_equal (td_route_body_pack (&sb, r, &p, &q, body, &err), 0);
+    assert_int_equal (td_route_body_pack (&sb, r, &p, &q, NULL, body, &err), 0);
     json_t *j = td_mp_bytes_to_json (sb.data, sb.size, &err);
     assert_non_null (j);
     char *text = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
@@ -217,7 +217,7 @@ test_body_pack (void **state)
 
     //  No body -> nil
     msgpack_sbuffer_init (&sb);
-    assert_int_equal (td_route_body_pack (&sb, r, &p, NULL, NULL, &err), 0);
+    assert_int_equal (td_route_body_pack (&sb, r, &p, NULL, NULL, NULL, &err), 0);
     j = td_mp_bytes_to_json (sb.data, sb.size, &err);
     text = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
     assert_string_equal (text, "{\"body\":null,\"id\":\"c1\"}");
@@ -229,7 +229,7 @@ test_body_pack (void **state)
     assert_int_equal (td_route_match (s_table, S_COUNT, TD_METHOD_POST, "/api/v1/_call/grade/echo",
                                       true, &r, &p, NULL), TD_MATCH_OK);
     msgpack_sbuffer_init (&sb);
-    assert_int_equal (td_route_body_pack (&sb, r, &p, &q, body, &err), 0);
+    assert_int_equal (td_route_body_pack (&sb, r, &p, &q, NULL, body, &err), 0);
     j = td_mp_bytes_to_json (sb.data, sb.size, &err);
     assert_true (json_equal (j, body));
     json_decref (j);
