@@ -312,6 +312,10 @@ td_config_load (td_config_t *cfg, char *errbuf, size_t errlen)
         return s_fail (errbuf, errlen, "TUTORD_HTTP_MAX_BODY must be a byte count from 1024 to 67108864");
     if (s_get_int ("TUTORD_DRAIN_MS", 5000, 0, 600000, &cfg->drain_ms))
         return s_fail (errbuf, errlen, "TUTORD_DRAIN_MS must be milliseconds from 0 to 600000");
+    long cores = sysconf (_SC_NPROCESSORS_ONLN);
+    if (s_get_int ("TUTORD_GRADER_WORKERS", cores < 1? 1: cores > 16? 16: (int) cores, 1, 16,
+                   &cfg->grader_workers))
+        return s_fail (errbuf, errlen, "TUTORD_GRADER_WORKERS must be a number of runners from 1 to 16");
     if (s_get_int ("TUTORD_HEARTBEAT_MS", 1000, 50, 60000, &cfg->heartbeat_ms))
         return s_fail (errbuf, errlen, "TUTORD_HEARTBEAT_MS must be milliseconds from 50 to 60000");
     if (s_get_int ("TUTORD_REQUEST_TIMEOUT_MS", 30000, 100, 3600000, &cfg->request_timeout_ms))
@@ -355,6 +359,7 @@ td_config_usage (FILE *out)
 "  TUTORD_STATIC              (source)/bridges/client  browser client served at /\n"
 "  TUTORD_HTTP_MAX_BODY       1048576                largest accepted request body, bytes\n"
 "  TUTORD_DRAIN_MS            5000                   how long SIGTERM waits for in-flight requests\n"
+"  TUTORD_GRADER_WORKERS      (one per core)         sandbox runners of a grader, 1 to 16\n"
 "  TUTORD_HEARTBEAT_MS        1000                   broker/worker heartbeat (liveness 3)\n"
 "  TUTORD_REQUEST_TIMEOUT_MS  30000                  deadline the bridge gives each request\n"
 "  TUTORD_LOG_LEVEL           info                   debug, info, warn, error\n"

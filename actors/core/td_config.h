@@ -37,6 +37,7 @@ typedef struct {
     char static_dir [PATH_MAX];     //  TUTORD_STATIC, the browser client (default: bridges/client beside the binary's source, see td_config.c)
     int http_max_body;              //  TUTORD_HTTP_MAX_BODY bytes (default 1 MiB)
     int drain_ms;                   //  TUTORD_DRAIN_MS: bounded drain on SIGTERM (default 5000)
+    int grader_workers;             //  TUTORD_GRADER_WORKERS: sandbox runners (default: one per core)
     int heartbeat_ms;               //  TUTORD_HEARTBEAT_MS (default 1000), liveness 3
     int request_timeout_ms;         //  TUTORD_REQUEST_TIMEOUT_MS: deadline the bridge sets (default 30000)
     int log_level;                  //  TUTORD_LOG_LEVEL debug|info|warn|error (default info)

@@ -828,9 +828,8 @@ s_setup (td_actor_t *actor)
                   err.message);
         return 0;
     }
-    const char *env = getenv ("TUTORD_GRADER_WORKERS");
-    long n = env && *env? strtol (env, NULL, 10): sysconf (_SC_NPROCESSORS_ONLN);
-    self->nrunners = n < 1? 1: n > MAX_RUNNERS? MAX_RUNNERS: (int) n;
+    int n = td_actor_config (actor)->grader_workers;
+    self->nrunners = n < 1? 1: n > MAX_RUNNERS? MAX_RUNNERS: n;
     for (int i = 0; i < self->nrunners; i++) {
         runner_t *r = &self->runners [i];
         r->args = (runner_args_t) { .sandbox = self->sandbox, .index = i };

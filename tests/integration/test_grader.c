@@ -48,6 +48,7 @@ s_setup (void **state)
     memset (&s_cfg, 0, sizeof s_cfg);
     s_cfg.run_broker = true;
     s_cfg.heartbeat_ms = 500;
+    s_cfg.grader_workers = 2;
     snprintf (s_cfg.db, sizeof s_cfg.db, "%s", s_env ("TUTORD_TEST_DB"));
     snprintf (s_cfg.python, sizeof s_cfg.python, "/usr/bin/python3");
     s_db = td_db_new (s_cfg.db, "test");

@@ -21,7 +21,7 @@ static const char *s_vars [] = {
     "TUTORD_ACTORS", "TUTORD_SECRET", "TUTORD_LLM_PROVIDER", "TUTORD_LLM_BASE_URL",
     "TUTORD_LLM_API_KEY", "TUTORD_LLM_MODEL", "TUTORD_PYTHON", "TUTORD_STATIC",
     "TUTORD_HTTP_MAX_BODY", "TUTORD_DRAIN_MS", "TUTORD_HEARTBEAT_MS", "TUTORD_REQUEST_TIMEOUT_MS",
-    "TUTORD_LOG_LEVEL", "TUTORD_FAULTS", NULL
+    "TUTORD_LOG_LEVEL", "TUTORD_FAULTS", "TUTORD_GRADER_WORKERS", "TUTORD_RATE_PER_TOKEN", NULL
 };
 
 static int
@@ -113,6 +113,9 @@ test_bad_values_name_the_variable (void **state)
         { "TUTORD_REQUEST_TIMEOUT_MS", "1" },
         { "TUTORD_LOG_LEVEL", "loud" },
         { "TUTORD_FAULTS", "yes" },
+        { "TUTORD_GRADER_WORKERS", "0" },
+        { "TUTORD_GRADER_WORKERS", "many" },
+        { "TUTORD_RATE_PER_TOKEN", "-5" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         setenv (bad [i].name, bad [i].value, 1);
