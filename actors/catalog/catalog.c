@@ -1,13 +1,50 @@
-/*  catalog — the catalog actor: courses, modules, lessons, items, release, progress, drafts and snippets.
+/*  catalog — the catalog actor: courses, modules, lessons, items, enrolments, progress, drafts
+ *  and snippets (CATALOG.md).
  *
  *  It serves the "catalog" service through the broker. The backbone gives it its run loop
  *  (actors/core/td_actor.c): registration, heartbeats, its PostgreSQL connection, `ping` for
- *  /health, and supervision. Its own operations are added to the route table below (issue 4);
- *  until then every other request type is answered 404 not_found by the framework.
+ *  /health, and supervision. This file is only the verb table: the content verbs live in
+ *  td_catalog_course.c, td_catalog_node.c, td_catalog_enrol.c and td_catalog_upsert.c (shared
+ *  access rules in td_catalog_access.c, validation in td_catalog_check.c), the per-user drafts
+ *  and snippets in td_catalog_draft.c and td_catalog_snippet.c (td_catalog_user.h).
  */
 #include "td_actor.h"
+#include "td_catalog.h"
+#include "td_catalog_user.h"
 
 static const td_verb_t s_verbs [] = {
+    { "course.list",        td_catalog_course_list },
+    { "course.create",      td_catalog_course_create },
+    { "course.get",         td_catalog_course_get },
+    { "course.update",      td_catalog_course_update },
+    { "course.delete",      td_catalog_course_delete },
+    { "course.publish",     td_catalog_course_publish },
+    { "course.duplicate",   td_catalog_course_duplicate },
+    { "course.reorder",     td_catalog_course_reorder },
+    { "course.upsert",      td_catalog_course_upsert },
+    { "module.create",      td_catalog_module_create },
+    { "module.delete",      td_catalog_module_delete },
+    { "module.reorder",     td_catalog_module_reorder },
+    { "lesson.create",      td_catalog_lesson_create },
+    { "lesson.delete",      td_catalog_lesson_delete },
+    { "lesson.reorder",     td_catalog_lesson_reorder },
+    { "item.create",        td_catalog_item_create },
+    { "item.get",           td_catalog_item_get },
+    { "item.update",        td_catalog_item_update },
+    { "item.delete",        td_catalog_item_delete },
+    { "enrol",              td_catalog_enrol },
+    { "unenrol",            td_catalog_unenrol },
+    { "enrolment.list",     td_catalog_enrolment_list },
+    { "draft.get",          td_catalog_draft_get },
+    { "draft.put",          td_catalog_draft_put },
+    { "snippet.list",       td_catalog_snippet_list },
+    { "snippet.create",     td_catalog_snippet_create },
+    { "snippet.get",        td_catalog_snippet_get },
+    { "snippet.update",     td_catalog_snippet_update },
+    { "snippet.delete",     td_catalog_snippet_delete },
+    { "snippet.star",       td_catalog_snippet_star },
+    { "snippet.unstar",     td_catalog_snippet_unstar },
+    { "snippet.similar",    td_catalog_snippet_similar },
     { NULL, NULL }
 };
 

@@ -328,6 +328,125 @@ ROWS = [
 ]
 
 
+# catalog (issue 4): a published public course C of org A with module M, lesson L, item I
+def _course(w, visibility="public", publish=True):
+    tok = w.tokens["admin_a"]
+    c = ok(w.t, "POST", "/api/v1/orgs/%s/courses" % w.ids["A"], tok,
+           {"slug": unique("course"), "title": "Course", "visibility": visibility}, expect=(201,))
+    m = ok(w.t, "POST", "/api/v1/courses/%s/modules" % c["id"], tok, {"slug": "mod", "title": "M"})
+    l = ok(w.t, "POST", "/api/v1/modules/%s/lessons" % m["id"], tok, {"slug": "les", "title": "L"})
+    i = ok(w.t, "POST", "/api/v1/lessons/%s/items" % l["id"], tok,
+           {"slug": "item", "kind": "material", "title": "I",
+            "content": {"blocks": [{"type": "markdown", "text": "Hi"}]}})
+    if publish:
+        ok(w.t, "POST", "/api/v1/courses/%s/publish" % c["id"], tok, expect=(200,))
+    return {"C": c["id"], "M": m["id"], "L": l["id"], "I": i["id"]}
+
+
+def _pub(w, caller):
+    return _course(w)
+
+
+def _draft_course(w, caller):
+    return {"D": _course(w, publish=False)["C"]}
+
+
+def _org_course(w, caller):
+    return {"O": _course(w, visibility="org")["C"]}
+
+
+def _enrolled(w, caller):
+    ctx = _course(w)
+    if caller in USERS:
+        ok(w.t, "POST", "/api/v1/courses/%s/enrolment" % ctx["C"], w.tokens[caller], expect=(201,))
+    return ctx
+
+
+def _saved_draft(w, caller):
+    ctx = _course(w)
+    if caller in USERS:
+        ok(w.t, "PUT", "/api/v1/items/%s/draft" % ctx["I"], w.tokens[caller],
+           {"code": "print(1)", "version": 0}, expect=(200,))
+    return ctx
+
+
+def _snippet(w, caller):
+    """A snippet of the learner."""
+    return {"SN": ok(w.t, "POST", "/api/v1/me/snippets", w.tokens["learner"],
+                     {"title": "Hello", "description": "d", "language": "python",
+                      "code": "print('hello')"}, expect=(201,))["id"]}
+
+
+def authors_a(ok_status, see_b=True):
+    """A catalog change on org A's public course: its admins and mentors may; whoever can see
+    the course gets 403 (org B's people too, the course being public)."""
+    other = 403 if see_b else 404
+    return deny(learner=403, mentor=ok_status, admin_a=ok_status, admin_b=other, key_a=403,
+                key_b=other)
+
+
+def signed_in(status):
+    return deny(learner=status, mentor=status, admin_a=status, admin_b=status, key_a=status,
+                key_b=status)
+
+
+def users_only(status):
+    return deny(learner=status, mentor=status, admin_a=status, admin_b=status, key_a=403,
+                key_b=403)
+
+
+ROWS += [
+    Row("GET", "/api/v1/courses", signed_in(200)),
+    Row("POST", "/api/v1/orgs/{A}/courses", in_org_a(403, 201, 201, 403),
+        body=lambda c: {"slug": unique("course"), "title": "New"}),
+    Row("GET", "/api/v1/courses/{C}", signed_in(200), prep=_pub),
+    Row("GET", "/api/v1/courses/{D}", in_org_a(404, 200, 200, 404), prep=_draft_course),
+    Row("GET", "/api/v1/courses/{O}", in_org_a(200, 200, 200, 200), prep=_org_course),
+    Row("PATCH", "/api/v1/courses/{C}", authors_a(200), body={"title": "Renamed"}, prep=_pub),
+    Row("DELETE", "/api/v1/courses/{C}", authors_a(204), prep=_pub),
+    Row("POST", "/api/v1/courses/{C}/publish", authors_a(200), prep=_pub),
+    Row("POST", "/api/v1/courses/{C}/duplicate", authors_a(201),
+        body=lambda c: {"slug": unique("copy")}, prep=_pub),
+    Row("PUT", "/api/v1/courses/{C}/order", authors_a(200),
+        body=lambda c: {"modules": [c["M"]]}, prep=_pub),
+    Row("POST", "/api/v1/courses/{C}/modules", authors_a(201),
+        body={"slug": "mod-new", "title": "New"}, prep=_pub),
+    Row("DELETE", "/api/v1/modules/{M}", authors_a(204), prep=_pub),
+    Row("PUT", "/api/v1/modules/{M}/order", authors_a(200),
+        body=lambda c: {"lessons": [c["L"]]}, prep=_pub),
+    Row("POST", "/api/v1/modules/{M}/lessons", authors_a(201),
+        body={"slug": "les-new", "title": "New"}, prep=_pub),
+    Row("DELETE", "/api/v1/lessons/{L}", authors_a(204), prep=_pub),
+    Row("PUT", "/api/v1/lessons/{L}/order", authors_a(200),
+        body=lambda c: {"items": [c["I"]]}, prep=_pub),
+    Row("POST", "/api/v1/lessons/{L}/items", authors_a(201),
+        body={"slug": "item-new", "kind": "vocabulary", "title": "Hund",
+              "content": {"word": "Hund", "article": "der"}}, prep=_pub),
+    Row("GET", "/api/v1/items/{I}", signed_in(200), prep=_pub),
+    Row("PATCH", "/api/v1/items/{I}", authors_a(200), body={"title": "Renamed"}, prep=_pub),
+    Row("DELETE", "/api/v1/items/{I}", authors_a(204), prep=_pub),
+    Row("POST", "/api/v1/courses/{C}/enrolment", users_only(201), prep=_pub),
+    Row("DELETE", "/api/v1/courses/{C}/enrolment", users_only(204), prep=_enrolled),
+    Row("GET", "/api/v1/me/courses", users_only(200)),
+    # drafts and snippets: the caller's own (a key is not a user: 403)
+    Row("GET", "/api/v1/items/{I}/draft", users_only(200), prep=_saved_draft),
+    Row("PUT", "/api/v1/items/{I}/draft", users_only(200),
+        body={"code": "print(2)", "version": 0}, prep=_pub),
+    Row("GET", "/api/v1/me/snippets", users_only(200)),
+    Row("POST", "/api/v1/me/snippets", users_only(201),
+        body={"title": "S", "description": "", "language": "python", "code": "print(1)"}),
+    Row("GET", "/api/v1/me/snippets/{SN}", users_only(404) | {"learner": 200}, prep=_snippet),
+    Row("PATCH", "/api/v1/me/snippets/{SN}", users_only(404) | {"learner": 200},
+        body={"title": "Renamed"}, prep=_snippet),
+    Row("DELETE", "/api/v1/me/snippets/{SN}", users_only(404) | {"learner": 204}, prep=_snippet),
+    Row("PUT", "/api/v1/me/snippets/{SN}/star", users_only(404) | {"learner": 200}, prep=_snippet),
+    Row("DELETE", "/api/v1/me/snippets/{SN}/star", users_only(404) | {"learner": 200},
+        prep=_snippet),
+    Row("GET", "/api/v1/me/snippets/{SN}/similar", users_only(404) | {"learner": 200},
+        prep=_snippet),
+]
+
+
 def run_row(w, row, caller):
     ctx = dict(w.ids, emails=w.emails)
     if row.prep:
@@ -339,7 +458,8 @@ def run_row(w, row, caller):
 
 
 def test_access_table(tutord_factory):
-    w = build_world(tutord_factory)
+    # the catalog rows build a course per cell with admin_a's token: no per-token limit here
+    w = build_world(tutord_factory, TUTORD_RATE_PER_TOKEN="1000000", TUTORD_RATE_BURST="1000000")
     failures = []
     for row in ROWS:
         for caller in CALLERS:
@@ -361,7 +481,10 @@ def test_access_table(tutord_factory):
                  if p.startswith("/api/v1/") and "_call" not in p and p != "/api/v1/openapi.json"}
     covered = {(r.method, r.path.replace("{A}", "{id}").replace("{B}", "{id}")
                 .replace("{A1}", "{id}").replace("{B1}", "{id}").replace("{learner2}", "{user_id}")
-                .replace("{victim}", "{user_id}").replace("{S}", "{id}")) for r in ROWS}
+                .replace("{victim}", "{user_id}").replace("{S}", "{id}").replace("{C}", "{id}")
+                .replace("{D}", "{id}").replace("{O}", "{id}").replace("{M}", "{id}")
+                .replace("{L}", "{id}").replace("{I}", "{id}").replace("{SN}", "{id}"))
+               for r in ROWS}
     covered.add(("GET", "/api/v1/services/{service}/ping"))
     covered.add(("POST", "/api/v1/auth/google"))        # test_google_is_public
     missing = sorted(described - covered)

@@ -1,0 +1,110 @@
+/*  td_catalog — what the catalog actor's source files share: JSON in and out, the course a node
+ *  belongs to, and the access rules of CATALOG.md §2 written once.
+ *
+ *  The handlers read the forwarded request as JSON (jansson) because items carry free-form JSON
+ *  content, let PostgreSQL build the JSON of rows and trees (one query per tree), and turn the
+ *  answer back into msgpack. Every access decision goes through td_cat_gate, so "who may read",
+ *  "who may author" and "404 rather than 403 for what you may not see" live in one place.
+ */
+#ifndef TD_CATALOG_H
+#define TD_CATALOG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "td_access.h"
+#include "td_actor.h"
+
+//  The fixed org id of the built-in catalog (seeds with "org_slug": null); no identity row.
+#define TD_CAT_BUILTIN_ORG "tutord"
+
+//  Levels of the content tree.
+typedef enum { TD_CAT_COURSE = 0, TD_CAT_MODULE, TD_CAT_LESSON, TD_CAT_ITEM } td_cat_level_t;
+
+//  Access of a caller to one course.
+typedef enum { TD_CAT_NONE = 0, TD_CAT_READ, TD_CAT_AUTHOR } td_cat_access_t;
+
+typedef struct {
+    char id [40];               //  the course's id
+    char org [80];              //  its org id
+    bool published;
+    bool public_;
+} td_cat_course_t;
+
+//  The JSON columns of a course (alias c), for json_build_object.
+#define TD_CAT_COURSE_FIELDS \
+    "'id', c.id, 'org_id', c.org_id, 'slug', c.slug, 'title', c.title, " \
+    "'description', c.description, 'language', c.language, 'status', c.status, " \
+    "'visibility', c.visibility, 'publish_at', c.publish_at, 'created_at', c.created_at, " \
+    "'updated_at', c.updated_at"
+#define TD_CAT_ITEM_FIELDS \
+    "'id', i.id, 'lesson_id', i.lesson_id, 'slug', i.slug, 'kind', i.kind, 'title', i.title, " \
+    "'position', i.position, 'content', i.content, 'updated_at', i.updated_at"
+
+//  Replies. Each answers the call and returns TD_ACTOR_OK; json replies steal body.
+int td_cat_reply (td_call_t *call, int status, json_t *body);
+int td_cat_fail (td_call_t *call, const td_error_t *err);
+int td_cat_db_down (td_call_t *call);
+
+//  The request's "body" (the JSON body) as a new object; NULL when absent or not an object.
+json_t *td_cat_body (td_call_t *call);
+//  A string at the request's top level (path or query parameter) copied into buf; false when
+//  absent or not a string that fits.
+bool td_cat_param (td_call_t *call, const char *key, char *buf, size_t size);
+bool td_cat_uuid_valid (const char *s);
+
+//  Run a query whose first row's first column is JSON text; the parsed value, or NULL with
+//  *found false (no row) or *failed true (database or parse failure).
+json_t *td_cat_query_json (td_actor_t *actor, td_call_t *call, const char *sql, int n,
+                           const char *const *params, bool *failed);
+
+//  Access.
+bool td_cat_may_author (const td_principal_t *p, const char *org);
+td_cat_access_t td_cat_access (const td_principal_t *p, const td_cat_course_t *c);
+//  Load the course of the node whose id is the request's "id" at level, check the caller may
+//  read it (or author it when author), answering 404/403/400/503 otherwise. The caller's
+//  principal (theirs to destroy) on success, NULL after an answer.
+td_principal_t *td_cat_gate (td_actor_t *actor, td_call_t *call, td_cat_level_t level,
+                             bool author, td_cat_course_t *course, td_cat_access_t *access);
+
+//  The whole tree of a course as JSON (authors' view; td_cat_learner_tree hides answers).
+json_t *td_cat_tree (td_actor_t *actor, td_call_t *call, const char *course_id, bool *failed);
+void td_cat_learner_tree (json_t *tree);
+//  Remove from an item (with kind and content) what learners must never see (CATALOG.md §1).
+void td_cat_learner_item (json_t *item);
+
+//  Validation (td_catalog_check.c): 0, or -1 with err set (invalid_input and the field).
+//  Course fields present in o (slug required when create); modules/lessons likewise.
+int td_cat_check_course (const json_t *o, bool create, td_error_t *err);
+int td_cat_check_node (const json_t *o, bool create, const char *prefix, td_error_t *err);
+//  An item: slug, kind, title, content (all required when create); kind_hint is the stored kind
+//  for an update that does not change it.
+int td_cat_check_item (const json_t *o, bool create, const char *kind_hint, const char *prefix,
+                       td_error_t *err);
+int td_cat_check_content (const char *kind, const json_t *content, const char *prefix,
+                          td_error_t *err);
+
+//  Handlers.
+int td_catalog_course_list (td_actor_t *self, td_call_t *call);
+int td_catalog_course_create (td_actor_t *self, td_call_t *call);
+int td_catalog_course_get (td_actor_t *self, td_call_t *call);
+int td_catalog_course_update (td_actor_t *self, td_call_t *call);
+int td_catalog_course_delete (td_actor_t *self, td_call_t *call);
+int td_catalog_course_publish (td_actor_t *self, td_call_t *call);
+int td_catalog_course_duplicate (td_actor_t *self, td_call_t *call);
+int td_catalog_module_create (td_actor_t *self, td_call_t *call);
+int td_catalog_lesson_create (td_actor_t *self, td_call_t *call);
+int td_catalog_item_create (td_actor_t *self, td_call_t *call);
+int td_catalog_item_get (td_actor_t *self, td_call_t *call);
+int td_catalog_item_update (td_actor_t *self, td_call_t *call);
+int td_catalog_module_delete (td_actor_t *self, td_call_t *call);
+int td_catalog_lesson_delete (td_actor_t *self, td_call_t *call);
+int td_catalog_item_delete (td_actor_t *self, td_call_t *call);
+int td_catalog_course_reorder (td_actor_t *self, td_call_t *call);
+int td_catalog_module_reorder (td_actor_t *self, td_call_t *call);
+int td_catalog_lesson_reorder (td_actor_t *self, td_call_t *call);
+int td_catalog_enrol (td_actor_t *self, td_call_t *call);
+int td_catalog_unenrol (td_actor_t *self, td_call_t *call);
+int td_catalog_enrolment_list (td_actor_t *self, td_call_t *call);
+int td_catalog_course_upsert (td_actor_t *self, td_call_t *call);
+
+#endif

@@ -1,0 +1,102 @@
+/*  td_catalog_enrol — enrolments: enrol, unenrol and the caller's courses with their progress.
+ *
+ *  Only a signed-in user enrols (an API key or system is not a learner: 403, as for drafts and
+ *  snippets), and only in a course they may read. Progress is the share of the course's items the
+ *  learner completed (catalog_item_progress); deriving completion from the grader's and session's
+ *  events comes later.
+ */
+#include <string.h>
+#include "td_catalog.h"
+
+//  The caller's user id copied into user, or an answer (401) and false.
+static bool
+s_user (td_call_t *call, char *user, size_t size)
+{
+    td_error_t err;
+    td_principal_t *p = td_principal_new (td_call_auth (call), &err);
+    if (!p) {
+        td_cat_fail (call, &err);
+        return false;
+    }
+    bool anonymous = td_principal_kind (p) == TD_PRINCIPAL_ANONYMOUS;
+    bool ok = td_principal_kind (p) == TD_PRINCIPAL_USER && td_principal_user (p)
+              && strlen (td_principal_user (p)) < size;
+    if (ok)
+        snprintf (user, size, "%s", td_principal_user (p));
+    td_principal_destroy (&p);
+    if (!ok)
+        td_call_error (call, anonymous? TD_ERR_UNAUTHORIZED: TD_ERR_FORBIDDEN, NULL,
+                       "enrolments belong to a signed-in user");
+    return ok;
+}
+
+int
+td_catalog_enrol (td_actor_t *actor, td_call_t *call)
+{
+    char user [80];
+    if (!s_user (call, user, sizeof user))
+        return TD_ACTOR_OK;
+    td_cat_course_t c;
+    td_principal_t *p = td_cat_gate (actor, call, TD_CAT_COURSE, false, &c, NULL);
+    if (!p)
+        return TD_ACTOR_OK;
+    td_principal_destroy (&p);
+    const char *params [] = { user, c.id };
+    PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call),
+        "INSERT INTO catalog_enrolments (user_id, course_id) VALUES ($1, $2::uuid)"
+        " ON CONFLICT DO NOTHING RETURNING created_at", 2, params);
+    if (!res)
+        return td_cat_db_down (call);
+    bool created = PQntuples (res) == 1;
+    PQclear (res);
+    return td_cat_reply (call, created? 201: 200,
+                         json_pack ("{s:s, s:s, s:b}", "course_id", c.id, "user_id", user,
+                                    "enrolled", 1));
+}
+
+int
+td_catalog_unenrol (td_actor_t *actor, td_call_t *call)
+{
+    char user [80];
+    if (!s_user (call, user, sizeof user))
+        return TD_ACTOR_OK;
+    td_cat_course_t c;
+    td_principal_t *p = td_cat_gate (actor, call, TD_CAT_COURSE, false, &c, NULL);
+    if (!p)
+        return TD_ACTOR_OK;
+    td_principal_destroy (&p);
+    const char *params [] = { user, c.id };
+    PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call),
+        "DELETE FROM catalog_enrolments WHERE user_id = $1 AND course_id = $2::uuid", 2, params);
+    if (!res)
+        return td_cat_db_down (call);
+    PQclear (res);
+    td_call_reply (call, 204, NULL, 0);     //  unenrolling twice is fine
+    return TD_ACTOR_OK;
+}
+
+int
+td_catalog_enrolment_list (td_actor_t *actor, td_call_t *call)
+{
+    char user [80];
+    if (!s_user (call, user, sizeof user))
+        return TD_ACTOR_OK;
+    const char *params [] = { user };
+    bool failed;
+    json_t *items = td_cat_query_json (actor, call,
+        "SELECT coalesce (json_agg (json_build_object (" TD_CAT_COURSE_FIELDS ","
+        "   'enrolled_at', e.created_at, 'items', t.total, 'completed', t.done,"
+        "   'progress', CASE WHEN t.total = 0 THEN 0 ELSE floor (100.0 * t.done / t.total)::int END)"
+        "   ORDER BY e.created_at, c.id), '[]')"
+        " FROM catalog_enrolments e JOIN catalog_courses c ON c.id = e.course_id"
+        " CROSS JOIN LATERAL (SELECT count (i.id) AS total, count (p.item_id) AS done"
+        "   FROM catalog_modules m JOIN catalog_lessons l ON l.module_id = m.id"
+        "   JOIN catalog_items i ON i.lesson_id = l.id"
+        "   LEFT JOIN catalog_item_progress p ON p.item_id = i.id AND p.user_id = $1"
+        "     AND p.status = 'completed'"
+        "   WHERE m.course_id = c.id) t"
+        " WHERE e.user_id = $1", 1, params, &failed);
+    if (!items)
+        return td_cat_db_down (call);
+    return td_cat_reply (call, 200, json_pack ("{s:o}", "items", items));
+}
