@@ -253,6 +253,15 @@ ctl_seed (const ctl_config_t *cfg, int argc, char **argv)
         ctl_fail ("seed", "usage: tutorctl seed [--timeout MS] [--auth JSON] FILE|DIR...");
         rc = 2;
     }
+    //  Seeding is the operator's trusted path through the broker (CONTRACT.md §6): without a
+    //  record's own auth or --auth, records go as the system caller (IDENTITY.md §2).
+    if (rc == 0 && !auth) {
+        auth = json_pack ("{s:s}", "kind", "system");
+        if (!auth) {
+            ctl_fail ("seed", "out of memory");
+            rc = 1;
+        }
+    }
     size_t records = 0;
     for (size_t i = 0; rc == 0 && i < seed.count; i++) {
         s_load (&seed, &seed.items [i]);
