@@ -45,6 +45,10 @@ int td_cat_reply (td_call_t *call, int status, json_t *body);
 int td_cat_fail (td_call_t *call, const td_error_t *err);
 int td_cat_db_down (td_call_t *call);
 
+//  The signed-in user's id into user for per-user data (drafts, snippets: `what`); false after
+//  answering 401 (anonymous, malformed auth) or 403 (an API key or system has no such data).
+bool td_cat_user (td_call_t *call, char *user, size_t size, const char *what);
+
 //  The request's "body" (the JSON body) as a new object; NULL when absent or not an object.
 json_t *td_cat_body (td_call_t *call);
 //  A string at the request's top level (path or query parameter) copied into buf; false when

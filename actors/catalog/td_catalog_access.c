@@ -12,6 +12,30 @@
 #include "td_json.h"
 #include "td_mp.h"
 
+bool
+td_cat_user (td_call_t *call, char *user, size_t size, const char *what)
+{
+    td_error_t err;
+    td_principal_t *p = td_principal_new (td_call_auth (call), &err);
+    if (!p) {
+        td_call_error (call, err.code, *err.field? err.field: NULL, "%s", err.message);
+        return false;
+    }
+    bool ok = false;
+    if (td_principal_kind (p) == TD_PRINCIPAL_ANONYMOUS)
+        td_call_error (call, TD_ERR_UNAUTHORIZED, NULL, "sign in to keep %s", what);
+    else
+    if (td_principal_kind (p) != TD_PRINCIPAL_USER || !td_principal_user (p)
+    ||  strlen (td_principal_user (p)) >= size)
+        td_call_error (call, TD_ERR_FORBIDDEN, NULL, "%s belong to a signed-in user", what);
+    else {
+        snprintf (user, size, "%s", td_principal_user (p));
+        ok = true;
+    }
+    td_principal_destroy (&p);
+    return ok;
+}
+
 int
 td_cat_reply (td_call_t *call, int status, json_t *body)
 {

@@ -23,6 +23,7 @@
 #include <string.h>
 #include "td_access.h"
 #include "td_actor.h"
+#include "td_catalog.h"
 #include "td_catalog_user.h"
 #include "td_json.h"
 #include "td_mp.h"
@@ -31,48 +32,6 @@
 #define DRAFT_ID_MAX    64              //  an item id: 1..64 of [A-Za-z0-9_-]
 
 #define DRAFT_TIME(col) "to_char (" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
-static int
-s_reply_json (td_call_t *call, int status, json_t *body)
-{
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    int rc = body? td_json_to_mp (body, &pk, &err): -1;
-    rc = rc == 0? td_call_reply (call, status, buf.data, buf.size)
-                : td_call_error (call, TD_ERR_INTERNAL, NULL, "the catalog could not encode its answer");
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (body);
-    return rc;
-}
-
-//  The caller's user id into user; false after answering 401 (anonymous, malformed auth) or 403
-//  (an API key or system: drafts belong to a signed-in user).
-static bool
-s_caller (td_call_t *call, char *user, size_t size)
-{
-    td_error_t err;
-    td_principal_t *p = td_principal_new (td_call_auth (call), &err);
-    if (!p) {
-        td_call_error (call, err.code, *err.field? err.field: NULL, "%s", err.message);
-        return false;
-    }
-    bool ok = false;
-    if (td_principal_kind (p) == TD_PRINCIPAL_ANONYMOUS)
-        td_call_error (call, TD_ERR_UNAUTHORIZED, NULL, "sign in to keep drafts");
-    else
-    if (td_principal_kind (p) != TD_PRINCIPAL_USER || !td_principal_user (p)
-    ||  strlen (td_principal_user (p)) >= size)
-        td_call_error (call, TD_ERR_FORBIDDEN, NULL, "drafts belong to a signed-in user");
-    else {
-        snprintf (user, size, "%s", td_principal_user (p));
-        ok = true;
-    }
-    td_principal_destroy (&p);
-    return ok;
-}
 
 //  The item id of the path; false after answering 404 when it cannot be one.
 static bool
@@ -90,7 +49,7 @@ int
 td_catalog_draft_get (td_actor_t *self, td_call_t *call)
 {
     char user [TD_MAX_ID + 1], item [DRAFT_ID_MAX + 1];
-    if (!s_caller (call, user, sizeof user) || !s_item_id (call, item))
+    if (!td_cat_user (call, user, sizeof user, "drafts") || !s_item_id (call, item))
         return TD_ACTOR_OK;
     const char *params [] = { user, item };
     PGresult *res = td_db_exec (td_actor_db (self), td_call_rid (call),
@@ -108,7 +67,7 @@ td_catalog_draft_get (td_actor_t *self, td_call_t *call)
                            "version", (json_int_t) strtoll (PQgetvalue (res, 0, 1), NULL, 10),
                            "updated_at", PQgetvalue (res, 0, 2));
     PQclear (res);
-    s_reply_json (call, 200, j);
+    td_cat_reply (call, 200, j);
     return TD_ACTOR_OK;
 }
 
@@ -116,7 +75,7 @@ int
 td_catalog_draft_put (td_actor_t *self, td_call_t *call)
 {
     char user [TD_MAX_ID + 1], item [DRAFT_ID_MAX + 1];
-    if (!s_caller (call, user, sizeof user) || !s_item_id (call, item))
+    if (!td_cat_user (call, user, sizeof user, "drafts") || !s_item_id (call, item))
         return TD_ACTOR_OK;
     const msgpack_object *body = td_mp_get (td_call_body (call), "body");
     if (!body || body->type != MSGPACK_OBJECT_MAP)
@@ -164,6 +123,6 @@ td_catalog_draft_put (td_actor_t *self, td_call_t *call)
                            "version", (json_int_t) strtoll (PQgetvalue (res, 0, 0), NULL, 10),
                            "updated_at", PQgetvalue (res, 0, 1));
     PQclear (res);
-    s_reply_json (call, 200, j);
+    td_cat_reply (call, 200, j);
     return TD_ACTOR_OK;
 }

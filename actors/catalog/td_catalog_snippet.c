@@ -36,6 +36,7 @@
 #include <string.h>
 #include "td_access.h"
 #include "td_actor.h"
+#include "td_catalog.h"
 #include "td_catalog_user.h"
 #include "td_json.h"
 #include "td_mp.h"
@@ -65,48 +66,6 @@ static const char *s_languages [] = {
 
 //  ---------------------------------------------------------------------------------------------
 //  Helpers
-
-static int
-s_reply_json (td_call_t *call, int status, json_t *body)
-{
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    int rc = body? td_json_to_mp (body, &pk, &err): -1;
-    rc = rc == 0? td_call_reply (call, status, buf.data, buf.size)
-                : td_call_error (call, TD_ERR_INTERNAL, NULL, "the catalog could not encode its answer");
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (body);
-    return rc;
-}
-
-//  The caller's user id into user; false after answering 401 (anonymous, malformed auth) or 403
-//  (an API key or system: snippets belong to a signed-in user).
-static bool
-s_caller (td_call_t *call, char *user, size_t size)
-{
-    td_error_t err;
-    td_principal_t *p = td_principal_new (td_call_auth (call), &err);
-    if (!p) {
-        td_call_error (call, err.code, *err.field? err.field: NULL, "%s", err.message);
-        return false;
-    }
-    bool ok = false;
-    if (td_principal_kind (p) == TD_PRINCIPAL_ANONYMOUS)
-        td_call_error (call, TD_ERR_UNAUTHORIZED, NULL, "sign in to keep snippets");
-    else
-    if (td_principal_kind (p) != TD_PRINCIPAL_USER || !td_principal_user (p)
-    ||  strlen (td_principal_user (p)) >= size)
-        td_call_error (call, TD_ERR_FORBIDDEN, NULL, "snippets belong to a signed-in user");
-    else {
-        snprintf (user, size, "%s", td_principal_user (p));
-        ok = true;
-    }
-    td_principal_destroy (&p);
-    return ok;
-}
 
 //  The snippet id of the path (a UUID, lowercased); false after answering 404.
 static bool
@@ -271,7 +230,7 @@ s_reply_row (td_call_t *call, PGresult *res, int status)
     }
     json_t *j = s_row_json (res, 0, true);
     PQclear (res);
-    s_reply_json (call, status, j);
+    td_cat_reply (call, status, j);
     return TD_ACTOR_OK;
 }
 
@@ -299,7 +258,7 @@ td_catalog_snippet_create (td_actor_t *self, td_call_t *call)
 {
     char user [TD_MAX_ID + 1];
     fields_t f;
-    if (!s_caller (call, user, sizeof user) || !s_fields (call, false, &f))
+    if (!td_cat_user (call, user, sizeof user, "snippets") || !s_fields (call, false, &f))
         return TD_ACTOR_OK;
     const char *params [] = { user, f.title, f.description, f.language, f.code };
     PGresult *res = td_db_exec (td_actor_db (self), td_call_rid (call),
@@ -313,7 +272,7 @@ int
 td_catalog_snippet_get (td_actor_t *self, td_call_t *call)
 {
     char user [TD_MAX_ID + 1], id [37];
-    if (!s_caller (call, user, sizeof user) || !s_snippet_id (call, id))
+    if (!td_cat_user (call, user, sizeof user, "snippets") || !s_snippet_id (call, id))
         return TD_ACTOR_OK;
     const char *params [] = { user, id };
     PGresult *res = td_db_exec (td_actor_db (self), td_call_rid (call),
@@ -326,7 +285,7 @@ td_catalog_snippet_update (td_actor_t *self, td_call_t *call)
 {
     char user [TD_MAX_ID + 1], id [37];
     fields_t f;
-    if (!s_caller (call, user, sizeof user) || !s_snippet_id (call, id) || !s_fields (call, true, &f))
+    if (!td_cat_user (call, user, sizeof user, "snippets") || !s_snippet_id (call, id) || !s_fields (call, true, &f))
         return TD_ACTOR_OK;
     const char *params [] = { user, id, f.title, f.description, f.language, f.code };
     PGresult *res = td_db_exec (td_actor_db (self), td_call_rid (call),
@@ -342,7 +301,7 @@ int
 td_catalog_snippet_delete (td_actor_t *self, td_call_t *call)
 {
     char user [TD_MAX_ID + 1], id [37];
-    if (!s_caller (call, user, sizeof user) || !s_snippet_id (call, id))
+    if (!td_cat_user (call, user, sizeof user, "snippets") || !s_snippet_id (call, id))
         return TD_ACTOR_OK;
     const char *params [] = { user, id };
     PGresult *res = td_db_exec (td_actor_db (self), td_call_rid (call),
@@ -363,7 +322,7 @@ static int
 s_set_star (td_actor_t *self, td_call_t *call, const char *starred)
 {
     char user [TD_MAX_ID + 1], id [37];
-    if (!s_caller (call, user, sizeof user) || !s_snippet_id (call, id))
+    if (!td_cat_user (call, user, sizeof user, "snippets") || !s_snippet_id (call, id))
         return TD_ACTOR_OK;
     const char *params [] = { user, id, starred };
     PGresult *res = td_db_exec (td_actor_db (self), td_call_rid (call),
@@ -388,7 +347,7 @@ int
 td_catalog_snippet_list (td_actor_t *self, td_call_t *call)
 {
     char user [TD_MAX_ID + 1];
-    if (!s_caller (call, user, sizeof user))
+    if (!td_cat_user (call, user, sizeof user, "snippets"))
         return TD_ACTOR_OK;
     const msgpack_object *top = td_call_body (call);
     const msgpack_object *o;
@@ -500,7 +459,7 @@ td_catalog_snippet_list (td_actor_t *self, td_call_t *call)
         json_decref (next);
         return td_call_error (call, TD_ERR_INTERNAL, NULL, "out of memory"), TD_ACTOR_OK;
     }
-    s_reply_json (call, 200, json_pack ("{s:o, s:o}", "items", items, "next_cursor", next));
+    td_cat_reply (call, 200, json_pack ("{s:o, s:o}", "items", items, "next_cursor", next));
     return TD_ACTOR_OK;
 }
 
@@ -508,7 +467,7 @@ int
 td_catalog_snippet_similar (td_actor_t *self, td_call_t *call)
 {
     char user [TD_MAX_ID + 1], id [37];
-    if (!s_caller (call, user, sizeof user) || !s_snippet_id (call, id))
+    if (!td_cat_user (call, user, sizeof user, "snippets") || !s_snippet_id (call, id))
         return TD_ACTOR_OK;
     const char *params [] = { user, id };
     //  One statement: the LEFT JOIN keeps a row (with NULL other) when the snippet exists but has
@@ -543,6 +502,6 @@ td_catalog_snippet_similar (td_actor_t *self, td_call_t *call)
         json_array_append_new (items, row);
     }
     PQclear (res);
-    s_reply_json (call, 200, items? json_pack ("{s:o}", "items", items): NULL);
+    td_cat_reply (call, 200, items? json_pack ("{s:o}", "items", items): NULL);
     return TD_ACTOR_OK;
 }
