@@ -53,4 +53,6 @@ const td_actor_spec_t td_catalog_actor = {
     .service = "catalog",
     .needs_db = true,
     .verbs = s_verbs,
+    .tick = td_catalog_release_tick,    //  scheduled publishing (CATALOG.md §5)
+    .tick_ms = 5000,
 };

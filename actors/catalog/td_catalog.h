@@ -17,6 +17,15 @@
 //  The fixed org id of the built-in catalog (seeds with "org_slug": null); no identity row.
 #define TD_CAT_BUILTIN_ORG "tutord"
 
+//  SQL over a course aliased c: released (published, or its publish_at has come).
+#define TD_CAT_RELEASED "(c.status = 'published' OR c.publish_at <= now ())"
+
+//  Publish catalog.published {course_id, slug, org_id} (user may be NULL).
+void td_catalog_announce (td_actor_t *actor, const char *id, const char *slug, const char *org,
+                          const char *user);
+//  The release tick: flip courses whose publish_at has come to published and announce them.
+void td_catalog_release_tick (td_actor_t *actor);
+
 //  Levels of the content tree.
 typedef enum { TD_CAT_COURSE = 0, TD_CAT_MODULE, TD_CAT_LESSON, TD_CAT_ITEM } td_cat_level_t;
 

@@ -143,15 +143,17 @@ td_cat_access (const td_principal_t *p, const td_cat_course_t *c)
     return TD_CAT_NONE;
 }
 
+//  A course counts as published from its publish_at on, even before the release tick has
+//  flipped its status (TD_CAT_RELEASED), so what a learner sees is exact to the request.
+#define S_COURSE_COLUMNS "SELECT c.id, c.org_id, CASE WHEN " TD_CAT_RELEASED \
+    " THEN 'published' ELSE c.status END, c.visibility FROM catalog_courses c"
 static const char *s_course_of [] = {
-    "SELECT c.id, c.org_id, c.status, c.visibility FROM catalog_courses c WHERE c.id = $1::uuid",
-    "SELECT c.id, c.org_id, c.status, c.visibility FROM catalog_courses c"
-    " JOIN catalog_modules m ON m.course_id = c.id WHERE m.id = $1::uuid",
-    "SELECT c.id, c.org_id, c.status, c.visibility FROM catalog_courses c"
-    " JOIN catalog_modules m ON m.course_id = c.id JOIN catalog_lessons l ON l.module_id = m.id"
-    " WHERE l.id = $1::uuid",
-    "SELECT c.id, c.org_id, c.status, c.visibility FROM catalog_courses c"
-    " JOIN catalog_modules m ON m.course_id = c.id JOIN catalog_lessons l ON l.module_id = m.id"
+    S_COURSE_COLUMNS " WHERE c.id = $1::uuid",
+    S_COURSE_COLUMNS " JOIN catalog_modules m ON m.course_id = c.id WHERE m.id = $1::uuid",
+    S_COURSE_COLUMNS " JOIN catalog_modules m ON m.course_id = c.id"
+    " JOIN catalog_lessons l ON l.module_id = m.id WHERE l.id = $1::uuid",
+    S_COURSE_COLUMNS " JOIN catalog_modules m ON m.course_id = c.id"
+    " JOIN catalog_lessons l ON l.module_id = m.id"
     " JOIN catalog_items i ON i.lesson_id = l.id WHERE i.id = $1::uuid"
 };
 static const char *s_level_name [] = { "course", "module", "lesson", "item" };

@@ -30,11 +30,11 @@ s_array_add (char *buf, size_t size, const char *id)
 
 //  Publish catalog.published {course_id, slug, org_id} for the org's subscribers; a failure is
 //  logged by the framework and the course stays published.
-static void
-s_announce (td_actor_t *actor, const td_cat_course_t *c, const char *slug, const char *user)
+void
+td_catalog_announce (td_actor_t *actor, const char *id, const char *slug, const char *org,
+                     const char *user)
 {
-    json_t *data = json_pack ("{s:s, s:s?, s:s}", "course_id", c->id, "slug", slug,
-                              "org_id", c->org);
+    json_t *data = json_pack ("{s:s, s:s?, s:s}", "course_id", id, "slug", slug, "org_id", org);
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
     msgpack_packer pk;
@@ -42,12 +42,33 @@ s_announce (td_actor_t *actor, const td_cat_course_t *c, const char *slug, const
     td_error_t err;
     if (data && td_json_to_mp (data, &pk, &err) == 0) {
         td_event_spec_t ev = { .type = "catalog.published", .user = user && *user? user: NULL,
-                               .org = c->org, .subject = c->id,
-                               .data = buf.data, .data_size = buf.size };
+                               .org = org, .subject = id, .data = buf.data, .data_size = buf.size };
         td_actor_publish (actor, &ev);
     }
     msgpack_sbuffer_destroy (&buf);
     json_decref (data);
+}
+
+static void
+s_announce (td_actor_t *actor, const td_cat_course_t *c, const char *slug, const char *user)
+{
+    td_catalog_announce (actor, c->id, slug, c->org, user);
+}
+
+//  Scheduled publishing: a draft whose publish_at has come goes live here, at most one tick
+//  (catalog.c) after its time; reads already treat it as released from publish_at on.
+void
+td_catalog_release_tick (td_actor_t *actor)
+{
+    PGresult *res = td_db_exec (td_actor_db (actor), NULL,
+        "UPDATE catalog_courses SET status = 'published', updated_at = now ()"
+        " WHERE status = 'draft' AND publish_at <= now () RETURNING id::text, slug, org_id", 0, NULL);
+    if (!res)
+        return;                     //  logged by td_db; the next tick tries again
+    for (int i = 0; i < PQntuples (res); i++)
+        td_catalog_announce (actor, PQgetvalue (res, i, 0), PQgetvalue (res, i, 1),
+                             PQgetvalue (res, i, 2), NULL);
+    PQclear (res);
 }
 
 //  The caller's user id into buf ("" for keys and system).
@@ -123,7 +144,7 @@ td_catalog_course_list (td_actor_t *actor, td_call_t *call)
     };
     PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call),
         "SELECT json_build_object(" TD_CAT_COURSE_FIELDS ")::text, c.id FROM catalog_courses c"
-        " WHERE ($1::bool OR c.org_id = ANY ($2::text[]) OR (c.status = 'published' AND"
+        " WHERE ($1::bool OR c.org_id = ANY ($2::text[]) OR (" TD_CAT_RELEASED " AND"
         "        ((c.visibility = 'public' AND $4::bool) OR c.org_id = ANY ($3::text[]))))"
         "   AND ($5::uuid IS NULL OR (c.created_at, c.id) >"
         "        (SELECT created_at, id FROM catalog_courses WHERE id = $5::uuid))"

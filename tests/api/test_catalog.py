@@ -304,3 +304,55 @@ def test_publish_announces_the_course(tutord_factory, tmp_path):
     finally:
         tap.terminate()
         tap.wait(timeout=10)
+
+
+def test_scheduled_publishing(tutord_factory):
+    """Release by publish_at: hidden before, visible from its time on, then published by the tick."""
+    import asyncio
+    import datetime
+    import time
+    import websockets
+
+    def at(seconds):
+        t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+        return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+    w = build_world(tutord_factory)
+    later = course(w, visibility="org", publish_at=at(3600))
+    past = course(w, visibility="org", publish_at=at(-1))
+    soon = course(w, visibility="org", publish_at=at(2))
+    learner = w.tokens["learner"]
+
+    def status_for(cid, who):
+        return call(w.t, "GET", "/api/v1/courses/%s" % cid, w.tokens[who])[0]
+
+    # before: the learner of org A may not know it exists; the author sees the draft
+    assert status_for(later["id"], "learner") == 404
+    assert status_for(soon["id"], "learner") == 404
+    assert status_for(later["id"], "admin_a") == 200
+    # after (even before the tick): visible and listed; org B still sees nothing
+    assert status_for(past["id"], "learner") == 200
+    assert status_for(past["id"], "admin_b") == 404
+    listed = {c["id"] for c in ok(w.t, "GET", "/api/v1/courses?limit=100", learner)["items"]}
+    assert past["id"] in listed and later["id"] not in listed and soon["id"] not in listed
+
+    async def watch():
+        uri = "ws://%s/ws?token=%s" % (w.t.http, w.tokens["admin_a"])
+        async with websockets.connect(uri) as ws:
+            await ws.send(json.dumps({"op": "subscribe", "topics": ["catalog.published"]}))
+            seen, end = set(), time.monotonic() + 20
+            while {past["id"], soon["id"]} - seen and time.monotonic() < end:
+                try:
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), end - time.monotonic()))
+                except asyncio.TimeoutError:
+                    break
+                if frame.get("op") == "event":
+                    seen.add(frame["event"]["subject"])
+            return seen
+    seen = asyncio.run(watch())
+    # at its time the soon course is released, and the tick publishes both with an event
+    assert status_for(soon["id"], "learner") == 200
+    assert {past["id"], soon["id"]} <= seen, seen
+    assert tree(w, soon["id"])["status"] == "published"
+    assert tree(w, later["id"])["status"] == "draft"
+    assert status_for(later["id"], "learner") == 404
