@@ -318,9 +318,10 @@ def test_scheduled_publishing(tutord_factory):
         return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
     w = build_world(tutord_factory)
-    later = course(w, visibility="org", publish_at=at(3600))
-    past = course(w, visibility="org", publish_at=at(-1))
-    soon = course(w, visibility="org", publish_at=at(2))
+    title = unique("release")           # the test database holds other tests' courses too
+    later = course(w, visibility="org", publish_at=at(3600), title=title + " later")
+    past = course(w, visibility="org", publish_at=at(-1), title=title + " past")
+    soon = course(w, visibility="org", publish_at=at(2), title=title + " soon")
     learner = w.tokens["learner"]
 
     def status_for(cid, who):
@@ -333,7 +334,7 @@ def test_scheduled_publishing(tutord_factory):
     # after (even before the tick): visible and listed; org B still sees nothing
     assert status_for(past["id"], "learner") == 200
     assert status_for(past["id"], "admin_b") == 404
-    listed = {c["id"] for c in ok(w.t, "GET", "/api/v1/courses?limit=100", learner)["items"]}
+    listed = {c["id"] for c in ok(w.t, "GET", "/api/v1/courses?limit=100&q=" + title, learner)["items"]}
     assert past["id"] in listed and later["id"] not in listed and soon["id"] not in listed
 
     async def watch():
