@@ -53,6 +53,8 @@ typedef struct {
 int td_cat_reply (td_call_t *call, int status, json_t *body);
 int td_cat_fail (td_call_t *call, const td_error_t *err);
 int td_cat_db_down (td_call_t *call);
+//  The answer when a query found no row: 503 when the database failed, else 404 naming `what`.
+int td_cat_missing (td_call_t *call, bool failed, const char *what);
 
 //  The signed-in user's id into user for per-user data (drafts, snippets: `what`); false after
 //  answering 401 (anonymous, malformed auth) or 403 (an API key or system has no such data).

@@ -62,6 +62,15 @@ td_cat_fail (td_call_t *call, const td_error_t *err)
 }
 
 int
+td_cat_missing (td_call_t *call, bool failed, const char *what)
+{
+    if (failed)
+        return td_cat_db_down (call);
+    td_call_error (call, TD_ERR_NOT_FOUND, "id", "there is no such %s", what);
+    return TD_ACTOR_OK;
+}
+
+int
 td_cat_db_down (td_call_t *call)
 {
     td_call_error (call, TD_ERR_UNAVAILABLE, NULL, "the catalog cannot reach its database now");

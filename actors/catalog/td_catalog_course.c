@@ -231,8 +231,7 @@ td_catalog_course_get (td_actor_t *actor, td_call_t *call)
     bool failed;
     json_t *tree = td_cat_tree (actor, call, c.id, &failed);
     if (!tree)
-        return failed? td_cat_db_down (call)
-                     : (td_call_error (call, TD_ERR_NOT_FOUND, "id", "there is no such course"), TD_ACTOR_OK);
+        return td_cat_missing (call, failed, "course");
     if (access != TD_CAT_AUTHOR)
         td_cat_learner_tree (tree);
     return td_cat_reply (call, 200, tree);
@@ -282,8 +281,7 @@ td_catalog_course_update (td_actor_t *actor, td_call_t *call)
         return td_call_error (call, TD_ERR_INVALID_INPUT, "publish_at", "publish_at is not a valid time"),
                TD_ACTOR_OK;
     if (!row)
-        return failed? td_cat_db_down (call)
-                     : (td_call_error (call, TD_ERR_NOT_FOUND, "id", "there is no such course"), TD_ACTOR_OK);
+        return td_cat_missing (call, failed, "course");
     //  going live by PATCH announces it like publish does
     if (!c.published && json_is_string (json_object_get (row, "status"))
         && strcmp (json_string_value (json_object_get (row, "status")), "published") == 0)
@@ -326,8 +324,7 @@ td_catalog_course_publish (td_actor_t *actor, td_call_t *call)
         "  WHERE id = $1::uuid RETURNING *)"
         " SELECT json_build_object(" TD_CAT_COURSE_FIELDS ") FROM c", 1, params, &failed);
     if (!row)
-        return failed? td_cat_db_down (call)
-                     : (td_call_error (call, TD_ERR_NOT_FOUND, "id", "there is no such course"), TD_ACTOR_OK);
+        return td_cat_missing (call, failed, "course");
     s_announce (actor, &c, json_string_value (json_object_get (row, "slug")), user);
     return td_cat_reply (call, 200, row);
 }
@@ -383,7 +380,6 @@ td_catalog_course_duplicate (td_actor_t *actor, td_call_t *call)
     bool failed = true;
     json_t *tree = *id? td_cat_tree (actor, call, id, &failed): NULL;
     if (!tree)
-        return failed? td_cat_db_down (call)
-                     : (td_call_error (call, TD_ERR_NOT_FOUND, "id", "there is no such course"), TD_ACTOR_OK);
+        return td_cat_missing (call, failed, "course");
     return td_cat_reply (call, 201, tree);
 }

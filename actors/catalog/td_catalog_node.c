@@ -251,8 +251,7 @@ td_catalog_item_get (td_actor_t *actor, td_call_t *call)
         "SELECT json_build_object(" TD_CAT_ITEM_FIELDS ", 'course_id', $2::text)"
         " FROM catalog_items i WHERE i.id = $1::uuid", 2, params, &failed);
     if (!item)
-        return failed? td_cat_db_down (call)
-                     : (td_call_error (call, TD_ERR_NOT_FOUND, "id", "there is no such item"), TD_ACTOR_OK);
+        return td_cat_missing (call, failed, "item");
     if (access != TD_CAT_AUTHOR)
         td_cat_learner_item (item);
     return td_cat_reply (call, 200, item);
@@ -305,7 +304,6 @@ td_catalog_item_update (td_actor_t *actor, td_call_t *call)
         return td_call_error (call, TD_ERR_CONFLICT, "slug", "the lesson already has an item with this slug"),
                TD_ACTOR_OK;
     if (!row)
-        return failed? td_cat_db_down (call)
-                     : (td_call_error (call, TD_ERR_NOT_FOUND, "id", "there is no such item"), TD_ACTOR_OK);
+        return td_cat_missing (call, failed, "item");
     return td_cat_reply (call, 200, row);
 }

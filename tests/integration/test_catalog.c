@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "td_test.h"
 #include <czmq.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -130,20 +131,7 @@ s_setup (void **state)
     assert_non_null (s_actor);
     s_client = td_client_new (TD_INPROC_BROKER);
     assert_non_null (s_client);
-    int64_t until = zclock_mono () + 20000;
-    int status = 0;
-    while (status != 200 && zclock_mono () < until) {
-        char id [33];
-        td_new_id (id);
-        td_request_spec_t spec = { .id = id, .type = "ping" };
-        td_error_t err;
-        td_msg_t *r = td_client_call (s_client, "catalog", &spec, 1000, &err);
-        status = r? td_msg_status (r): 0;
-        td_msg_destroy (&r);
-        if (status != 200)
-            zclock_sleep (50);
-    }
-    assert_int_equal (status, 200);
+    assert_true (td_test_wait_ping (s_client, "catalog", 20000));
     return 0;
 }
 

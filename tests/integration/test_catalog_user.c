@@ -15,6 +15,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "td_test.h"
 #include <czmq.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -58,15 +59,6 @@ static td_client_t *s_client;
 static td_db_t *s_db;
 //  This run's users: unique, so parallel tests sharing the database never see or delete our rows.
 static char s_u1 [64], s_u2 [64];
-
-static const char *
-s_env (const char *name)
-{
-    const char *v = getenv (name);
-    if (!v || !*v)
-        fail_msg ("%s is not set: run this test through tools/check", name);
-    return v;
-}
 
 //  Call catalog/type on client with a JSON body as user (NULL: anonymous; "key:" prefix: an API
 //  key). Returns the reply body as JSON ({"code", "field"} for errors) and sets *status.
@@ -225,7 +217,7 @@ s_setup (void **state)
     memset (&s_cfg, 0, sizeof s_cfg);
     s_cfg.run_broker = true;
     s_cfg.heartbeat_ms = 500;
-    snprintf (s_cfg.db, sizeof s_cfg.db, "%s", s_env ("TUTORD_TEST_DB"));
+    snprintf (s_cfg.db, sizeof s_cfg.db, "%s", td_test_env ("TUTORD_TEST_DB"));
     s_db = td_db_new (s_cfg.db, "test");
     char run [33];
     td_new_id (run);
@@ -245,20 +237,7 @@ s_setup (void **state)
     }
     s_client = td_client_new (TD_INPROC_BROKER);
     assert_non_null (s_client);
-    int64_t until = zclock_mono () + 20000;
-    int status = 0;
-    while (status != 200 && zclock_mono () < until) {
-        char id [33];
-        td_new_id (id);
-        td_request_spec_t spec = { .id = id, .type = "ping" };
-        td_error_t err;
-        td_msg_t *r = td_client_call (s_client, "catalog", &spec, 1000, &err);
-        status = r? td_msg_status (r): 0;
-        td_msg_destroy (&r);
-        if (status != 200)
-            zclock_sleep (50);
-    }
-    assert_int_equal (status, 200);
+    assert_true (td_test_wait_ping (s_client, "catalog", 20000));
     zclock_sleep (300);         //  let every instance register
     return 0;
 }

@@ -10,25 +10,17 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "td_test.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "td_db.h"
 
-static const char *
-s_env (const char *name)
-{
-    const char *v = getenv (name);
-    if (!v || !*v)
-        fail_msg ("%s is not set: run this test through tools/check", name);
-    return v;
-}
-
 static void
 test_parameterised_queries (void **state)
 {
     (void) state;
-    td_db_t *db = td_db_new (s_env ("TUTORD_TEST_DB"), "test");
+    td_db_t *db = td_db_new (td_test_env ("TUTORD_TEST_DB"), "test");
     assert_non_null (db);
     assert_int_equal (td_db_ping (db), 0);
     //  Hostile text goes in as a parameter, never into the SQL.
@@ -64,7 +56,7 @@ static void
 test_survives_restart (void **state)
 {
     (void) state;
-    td_db_t *db = td_db_new (s_env ("TUTORD_TEST_DB"), "test");
+    td_db_t *db = td_db_new (td_test_env ("TUTORD_TEST_DB"), "test");
     assert_non_null (db);
     PGresult *res = td_db_exec (db, NULL, "SELECT pg_backend_pid()", 0, NULL);
     assert_non_null (res);
@@ -75,7 +67,7 @@ test_survives_restart (void **state)
     char cmd [1024];
     snprintf (cmd, sizeof cmd,
               "runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D '%s' -w -m fast "
-              "restart >/dev/null 2>&1", s_env ("TUTORD_TEST_PGDATA"));
+              "restart >/dev/null 2>&1", td_test_env ("TUTORD_TEST_PGDATA"));
     assert_int_equal (system (cmd), 0);
 
     //  The old connection is dead; the next statement reconnects and succeeds.

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "td_test.h"
 #include <czmq.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -32,15 +33,6 @@ static td_client_t *s_client;
 static zsock_t *s_sub;
 static td_db_t *s_db;
 
-static const char *
-s_env (const char *name)
-{
-    const char *v = getenv (name);
-    if (!v || !*v)
-        fail_msg ("%s is not set: run this test through tools/check", name);
-    return v;
-}
-
 static int
 s_setup (void **state)
 {
@@ -49,7 +41,7 @@ s_setup (void **state)
     s_cfg.run_broker = true;
     s_cfg.heartbeat_ms = 500;
     s_cfg.grader_workers = 2;
-    snprintf (s_cfg.db, sizeof s_cfg.db, "%s", s_env ("TUTORD_TEST_DB"));
+    snprintf (s_cfg.db, sizeof s_cfg.db, "%s", td_test_env ("TUTORD_TEST_DB"));
     snprintf (s_cfg.python, sizeof s_cfg.python, "/usr/bin/python3");
     s_db = td_db_new (s_cfg.db, "test");
     PGresult *res = td_db_exec (s_db, NULL, "DELETE FROM grader_submissions", 0, NULL);
@@ -70,20 +62,7 @@ s_setup (void **state)
     s_client = td_client_new (TD_INPROC_BROKER);
     assert_non_null (s_client);
     //  The grader registers once its sandbox and runners are up.
-    int64_t until = zclock_mono () + 20000;
-    int status = 0;
-    while (status != 200 && zclock_mono () < until) {
-        char id [33];
-        td_new_id (id);
-        td_request_spec_t spec = { .id = id, .type = "ping" };
-        td_error_t err;
-        td_msg_t *r = td_client_call (s_client, "grade", &spec, 1000, &err);
-        status = r? td_msg_status (r): 0;
-        td_msg_destroy (&r);
-        if (status != 200)
-            zclock_sleep (50);
-    }
-    assert_int_equal (status, 200);
+    assert_true (td_test_wait_ping (s_client, "grade", 20000));
     return 0;
 }
 
