@@ -17,6 +17,7 @@
  *    td_worker_tick reports it;
  *  - a call kept by a handler (td_call_keep) is owned by the handler until it answers it.
  */
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,8 +410,8 @@ s_self_destroy (td_actor_t **self_p)
     *self_p = NULL;
 }
 
-void
-td_actor_task (zsock_t *pipe, void *args)
+static void
+s_task_run (zsock_t *pipe, void *args)
 {
     const td_actor_args_t *a = (const td_actor_args_t *) args;
     zsock_signal (pipe, 0);         //  first: the supervisor must never wait on our setup
@@ -475,4 +476,15 @@ td_actor_task (zsock_t *pipe, void *args)
     else
         td_info (self->spec->name, NULL, "stopped");
     s_self_destroy (&self);
+}
+
+//  The actor thread. czmq's actor threads are detached and the supervisor only waits for the
+//  actor's last signal, so the thread may still be running OpenSSL's thread-exit destructors
+//  when the process exits; the leak checker then sees that state as lost. Releasing it here,
+//  before the thread reports that it is done, makes an actor's end deterministic.
+void
+td_actor_task (zsock_t *pipe, void *args)
+{
+    s_task_run (pipe, args);
+    OPENSSL_thread_stop ();
 }
