@@ -90,6 +90,9 @@ const td_route_t td_routes [] = {
     { TD_METHOD_PUT,    "/api/v1/me/snippets/{id}/star",            F, CA, "snippet.star",         0 },
     { TD_METHOD_DELETE, "/api/v1/me/snippets/{id}/star",            F, CA, "snippet.unstar",       0 },
     { TD_METHOD_GET,    "/api/v1/me/snippets/{id}/similar",         F, CA, "snippet.similar",      0 },
+    //  srs (issue 6): routes of the srs service go below this line
+    //  llm and tutor (issue 7): routes of the llm and session services go below this line
+    //  analytics (issue 8): routes of the analytics service go below this line
 #undef CA
 #undef F
 #undef ID

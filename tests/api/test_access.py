@@ -447,6 +447,13 @@ ROWS += [
 ]
 
 
+# -- rows of issue 6 (srs): add a ROWS += [...] block and its prep functions below this line --
+
+# -- rows of issue 7 (llm, tutor): add a ROWS += [...] block and its prep functions below this line --
+
+# -- rows of issue 8 (analytics): add a ROWS += [...] block and its prep functions below this line --
+
+
 def run_row(w, row, caller):
     ctx = dict(w.ids, emails=w.emails)
     if row.prep:
