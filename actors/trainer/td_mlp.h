@@ -10,6 +10,7 @@
 #ifndef TD_MLP_H
 #define TD_MLP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "td_rng.h"
 
@@ -21,6 +22,8 @@ typedef struct {
     int sizes [TD_MLP_MAX_LAYERS + 1];
     size_t n_params;
     double *params;                 //  owned
+    double *wt;                     //  owned: the weights transposed (in×out), for the forward pass
+    bool wt_valid;                  //  false after params changed (see td_mlp_changed)
 } td_mlp_t;
 
 //  in → hidden[0..n_hidden-1] → out. NULL on bad sizes or no memory.
@@ -32,14 +35,20 @@ void td_mlp_destroy (td_mlp_t **self_p);
 //  biases 0.
 void td_mlp_init_orthogonal (td_mlp_t *self, td_rng_t *rng, double hidden_gain, double out_gain);
 
-//  Doubles the cache of one sample needs.
+//  Tell the network its params were changed from outside (an optimiser step, a load).
+void td_mlp_changed (td_mlp_t *self);
+
+//  Doubles the cache of one sample needs (a batch of n needs n times as many).
 size_t td_mlp_cache_size (const td_mlp_t *self);
 
-//  out = f(x); cache keeps the activations for td_mlp_backward (may be NULL when not needed).
-void td_mlp_forward (const td_mlp_t *self, const double *x, double *out, double *cache);
+//  A batch of n samples, row-major: out (n × out) = f(x (n × in)); cache keeps the activations
+//  for td_mlp_backward (may be NULL when not needed). Each row is computed in the same order
+//  whatever n is, so a sample gets bit-identical outputs alone or in a batch.
+void td_mlp_forward (td_mlp_t *self, const double *x, int n, double *out, double *cache);
 
-//  grad += d(loss)/d(params) given d(loss)/d(out) of the sample whose cache is given.
-void td_mlp_backward (const td_mlp_t *self, const double *cache, const double *dout,
-                      double *grad);
+//  grad += d(loss)/d(params) summed over the n samples whose cache is given, from d(loss)/d(out)
+//  (n × out). scratch: 2 × n × TD_MLP_MAX_WIDTH doubles.
+void td_mlp_backward (const td_mlp_t *self, const double *cache, int n, const double *dout,
+                      double *grad, double *scratch);
 
 #endif

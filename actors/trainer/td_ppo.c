@@ -32,7 +32,9 @@ struct td_ppo {
     int N;                          //  transitions per rollout (env-major: e × n_steps + t)
     double *b_obs, *b_act, *b_logp, *b_val, *b_rew, *b_adv, *b_ret;
     bool *b_done;
-    double *cache_pi, *cache_vf;
+    int rows;                       //  rows of the batch buffers: max (batch_size, n_envs)
+    double *cache_pi, *cache_vf;    //  rows × cache size
+    double *mb_x, *mb_out, *mb_dout, *mb_v, *mb_dv, *scratch;
     int *idx;
 };
 
@@ -220,10 +222,10 @@ s_env_action (const td_ppo_t *self, const double *a, double *env_a)
 }
 
 static double
-s_value (const td_ppo_t *self, const double *obs)
+s_value (td_ppo_t *self, const double *obs)
 {
     double v;
-    td_mlp_forward (self->vf, obs, &v, NULL);
+    td_mlp_forward (self->vf, obs, 1, &v, NULL);
     return v;
 }
 
@@ -277,12 +279,22 @@ td_ppo_new (const char *env, const td_ppo_config_t *cfg)
         self->b_adv = calloc (N, sizeof (double));
         self->b_ret = calloc (N, sizeof (double));
         self->b_done = calloc (N, sizeof (bool));
-        self->cache_pi = calloc (td_mlp_cache_size (self->pi), sizeof (double));
-        self->cache_vf = calloc (td_mlp_cache_size (self->vf), sizeof (double));
+        self->rows = cfg->batch_size > cfg->n_envs? cfg->batch_size: cfg->n_envs;
+        size_t rows = (size_t) self->rows;
+        self->cache_pi = calloc (rows * td_mlp_cache_size (self->pi), sizeof (double));
+        self->cache_vf = calloc (rows * td_mlp_cache_size (self->vf), sizeof (double));
+        self->mb_x = calloc (rows * (size_t) self->obs_dim, sizeof (double));
+        self->mb_out = calloc (rows * (size_t) self->out_dim, sizeof (double));
+        self->mb_dout = calloc (rows * (size_t) self->out_dim, sizeof (double));
+        self->mb_v = calloc (rows, sizeof (double));
+        self->mb_dv = calloc (rows, sizeof (double));
+        self->scratch = calloc (2 * rows * TD_MLP_MAX_WIDTH, sizeof (double));
         self->idx = calloc (N, sizeof (int));
         ok = self->log_std && self->m && self->v && self->grad && self->obs && self->b_obs
           && self->b_act && self->b_logp && self->b_val && self->b_rew && self->b_adv
-          && self->b_ret && self->b_done && self->cache_pi && self->cache_vf && self->idx;
+          && self->b_ret && self->b_done && self->cache_pi && self->cache_vf && self->mb_x
+          && self->mb_out && self->mb_dout && self->mb_v && self->mb_dv && self->scratch
+          && self->idx;
     }
     else
         ok = false;
@@ -320,6 +332,12 @@ td_ppo_destroy (td_ppo_t **self_p)
     free (self->b_done);
     free (self->cache_pi);
     free (self->cache_vf);
+    free (self->mb_x);
+    free (self->mb_out);
+    free (self->mb_dout);
+    free (self->mb_v);
+    free (self->mb_dv);
+    free (self->scratch);
     free (self->idx);
     free (self);
     *self_p = NULL;
@@ -383,18 +401,21 @@ s_collect (td_ppo_t *self)
 {
     const td_ppo_config_t *c = &self->cfg;
     int od = self->obs_dim, ad = self->act_dim;
-    double out [TD_MLP_MAX_WIDTH], env_a [TD_ENV_STATE_MAX], next [TD_ENV_OBS_MAX];
-    for (int t = 0; t < c->n_steps; t++)
+    double env_a [TD_ENV_STATE_MAX], next [TD_ENV_OBS_MAX];
+    for (int t = 0; t < c->n_steps; t++) {
+        //  the policy and value of every environment's observation, in one batch each
+        td_mlp_forward (self->pi, self->obs, c->n_envs, self->mb_out, self->cache_pi);
+        td_mlp_forward (self->vf, self->obs, c->n_envs, self->mb_v, self->cache_vf);
         for (int e = 0; e < c->n_envs; e++) {
             size_t i = (size_t) e * (size_t) c->n_steps + (size_t) t;
             double *o = self->obs + (size_t) e * (size_t) od;
+            const double *out = self->mb_out + (size_t) e * (size_t) self->out_dim;
             memcpy (self->b_obs + i * (size_t) od, o, sizeof (double) * (size_t) od);
-            td_mlp_forward (self->pi, o, out, NULL);
             double *a = self->b_act + i * (size_t) ad;
             s_act (self, out, false, a);
             double ent;
             s_policy_stats (self, out, a, &self->b_logp [i], &ent, NULL, NULL, NULL);
-            self->b_val [i] = s_value (self, o);
+            self->b_val [i] = self->mb_v [e];
             s_env_action (self, a, env_a);
             td_step_t st = td_env_step (self->envs [e], env_a, next);
             double r = st.reward;
@@ -412,6 +433,7 @@ s_collect (td_ppo_t *self)
             self->b_rew [i] = r;
             self->b_done [i] = done;
         }
+    }
     self->steps += (long) self->N;
     for (int e = 0; e < c->n_envs; e++) {
         size_t base = (size_t) e * (size_t) c->n_steps;
@@ -478,8 +500,7 @@ td_ppo_update (td_ppo_t *self, td_ppo_metrics_t *mt)
 
     double sum_pg = 0, sum_vl = 0, sum_ent = 0, sum_kl = 0, sum_cf = 0;
     long n_batches = 0, n_samples = 0;
-    double out [TD_MLP_MAX_WIDTH], dout [TD_MLP_MAX_WIDTH], dlp [TD_MLP_MAX_WIDTH],
-           dent [TD_MLP_MAX_WIDTH], dls [TD_MLP_MAX_WIDTH];
+    double dlp [TD_MLP_MAX_WIDTH], dent [TD_MLP_MAX_WIDTH], dls [TD_MLP_MAX_WIDTH];
     for (int i = 0; i < N; i++)
         self->idx [i] = i;
     for (int epoch = 0; epoch < c->n_epochs; epoch++) {
@@ -498,12 +519,17 @@ td_ppo_update (td_ppo_t *self, td_ppo_metrics_t *mt)
             double *g_pi = self->grad, *g_vf = self->grad + self->n_pi,
                    *g_ls = self->grad + self->n_pi + self->n_vf;
             double pg = 0, vl = 0, en = 0, kl = 0, cf = 0;
+            for (int j = 0; j < B; j++)
+                memcpy (self->mb_x + (size_t) j * (size_t) od,
+                        self->b_obs + (size_t) bi [j] * (size_t) od, sizeof (double) * (size_t) od);
+            td_mlp_forward (self->pi, self->mb_x, B, self->mb_out, self->cache_pi);
+            td_mlp_forward (self->vf, self->mb_x, B, self->mb_v, self->cache_vf);
             for (int j = 0; j < B; j++) {
                 int i = bi [j];
-                const double *o = self->b_obs + (size_t) i * (size_t) od;
                 const double *a = self->b_act + (size_t) i * (size_t) ad;
+                const double *out = self->mb_out + (size_t) j * (size_t) self->out_dim;
+                double *dout = self->mb_dout + (size_t) j * (size_t) self->out_dim;
                 double adv = B > 1? (self->b_adv [i] - am) / (as + 1e-8): self->b_adv [i];
-                td_mlp_forward (self->pi, o, out, self->cache_pi);
                 double logp, ent, dl;
                 s_policy_stats (self, out, a, &logp, &ent, dlp, dent, dls);
                 pg += td_ppo_surrogate (logp, self->b_logp [i], adv, c->clip_range, &dl);
@@ -513,12 +539,9 @@ td_ppo_update (td_ppo_t *self, td_ppo_metrics_t *mt)
                 en += ent;
                 for (int k = 0; k < self->out_dim; k++)
                     dout [k] = (dl * dlp [k] - c->ent_coef * dent [k]) / B;
-                td_mlp_backward (self->pi, self->cache_pi, dout, g_pi);
                 for (size_t k = 0; k < self->n_ls; k++)
                     g_ls [k] += (dl * dls [k] - c->ent_coef) / B;
-                double vpred;
-                td_mlp_forward (self->vf, o, &vpred, self->cache_vf);
-                double vold = self->b_val [i], slope = 1.0;
+                double vpred = self->mb_v [j], vold = self->b_val [i], slope = 1.0;
                 if (c->clip_range_vf > 0) {
                     double d = vpred - vold;
                     if (d > c->clip_range_vf) { vpred = vold + c->clip_range_vf; slope = 0; }
@@ -526,9 +549,10 @@ td_ppo_update (td_ppo_t *self, td_ppo_metrics_t *mt)
                 }
                 double err = vpred - self->b_ret [i];
                 vl += err * err;
-                double dv = c->vf_coef * 2.0 * err * slope / B;
-                td_mlp_backward (self->vf, self->cache_vf, &dv, g_vf);
+                self->mb_dv [j] = c->vf_coef * 2.0 * err * slope / B;
             }
+            td_mlp_backward (self->pi, self->cache_pi, B, self->mb_dout, g_pi, self->scratch);
+            td_mlp_backward (self->vf, self->cache_vf, B, self->mb_dv, g_vf, self->scratch);
             double norm = 0;
             for (size_t k = 0; k < self->n_all; k++)
                 norm += self->grad [k] * self->grad [k];
@@ -539,6 +563,8 @@ td_ppo_update (td_ppo_t *self, td_ppo_metrics_t *mt)
                     self->grad [k] *= scale;
             }
             s_adam (self, lr);
+            td_mlp_changed (self->pi);
+            td_mlp_changed (self->vf);
             sum_pg += pg / B;
             sum_vl += vl / B;
             sum_ent += en;
@@ -621,7 +647,7 @@ td_ppo_evaluate (td_ppo_t *self, int episodes, uint64_t seed, double *rewards, d
         if (record)
             rc = s_record (env, states, n_states, &cap);
         while (rc == 0) {
-            td_mlp_forward (self->pi, obs, out, NULL);
+            td_mlp_forward (self->pi, obs, 1, out, NULL);
             s_act (self, out, true, a);
             s_env_action (self, a, env_a);
             td_step_t st = td_env_step (env, env_a, obs);
@@ -756,5 +782,7 @@ td_ppo_load (td_ppo_t *self, const uint8_t *data, size_t size)
         return -1;
     }
     free (mine);
+    td_mlp_changed (self->pi);
+    td_mlp_changed (self->vf);
     return 0;
 }

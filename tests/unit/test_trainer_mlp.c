@@ -12,10 +12,11 @@
 
 //  loss = Σ_k c_k · out_k for fixed random c: d(loss)/d(out) = c.
 static double
-s_loss (const td_mlp_t *net, const double *x, const double *c)
+s_loss (td_mlp_t *net, const double *x, const double *c)
 {
     double out [16];
-    td_mlp_forward (net, x, out, NULL);
+    td_mlp_changed (net);
+    td_mlp_forward (net, x, 1, out, NULL);
     double s = 0;
     for (int k = 0; k < net->sizes [net->n_layers]; k++)
         s += c [k] * out [k];
@@ -39,11 +40,14 @@ s_check (int in, const int *hidden, int n_hidden, int out, uint64_t seed)
         c [k] = td_rng_normal (&rng);
     double *cache = calloc (td_mlp_cache_size (net), sizeof (double));
     double *grad = calloc (net->n_params, sizeof (double));
+    double *scratch = calloc (2 * TD_MLP_MAX_WIDTH, sizeof (double));
     assert_non_null (cache);
     assert_non_null (grad);
+    assert_non_null (scratch);
     double y [16];
-    td_mlp_forward (net, x, y, cache);
-    td_mlp_backward (net, cache, c, grad);
+    td_mlp_changed (net);
+    td_mlp_forward (net, x, 1, y, cache);
+    td_mlp_backward (net, cache, 1, c, grad, scratch);
     double worst = 0;
     for (size_t i = 0; i < net->n_params; i++) {
         double keep = net->params [i], h = 1e-6;
@@ -60,10 +64,11 @@ s_check (int in, const int *hidden, int n_hidden, int out, uint64_t seed)
     assert_true (worst < 1e-5);
     //  backward accumulates: a second call doubles the gradient
     double g0 = grad [0];
-    td_mlp_backward (net, cache, c, grad);
+    td_mlp_backward (net, cache, 1, c, grad, scratch);
     assert_true (fabs (grad [0] - 2 * g0) < 1e-12 * (1 + fabs (g0)));
     free (cache);
     free (grad);
+    free (scratch);
     td_mlp_destroy (&net);
     assert_null (net);
 }
@@ -77,6 +82,48 @@ test_gradients (void **state)
     s_check (3, h1, 1, 1, 2);           //  Pendulum-shaped value
     s_check (6, h3, 3, 3, 3);           //  deeper
     s_check (2, NULL, 0, 3, 4);         //  linear
+}
+
+//  A batch gives every row exactly what it gets alone, and its gradient is exactly the sum of
+//  the rows' gradients taken one after the other (the kernels fix the summation order).
+static void
+test_batch_equals_rows (void **state)
+{
+    (void) state;
+    td_rng_t rng;
+    td_rng_seed (&rng, 11);
+    const int h [] = { 9, 7 };
+    td_mlp_t *net = td_mlp_new (5, h, 2, 3);
+    assert_non_null (net);
+    td_mlp_init_orthogonal (net, &rng, sqrt (2.0), 1.0);
+    enum { N = 37 };
+    size_t cs = td_mlp_cache_size (net);
+    double x [N * 5], d [N * 3], out [N * 3], one [3];
+    for (int i = 0; i < N * 5; i++)
+        x [i] = td_rng_normal (&rng);
+    for (int i = 0; i < N * 3; i++)
+        d [i] = td_rng_normal (&rng);
+    double *cache = calloc (N * cs, sizeof (double)), *c1 = calloc (cs, sizeof (double));
+    double *gb = calloc (net->n_params, sizeof (double)), *gr = calloc (net->n_params, sizeof (double));
+    double *scratch = calloc (2 * N * TD_MLP_MAX_WIDTH, sizeof (double));
+    assert_true (cache && c1 && gb && gr && scratch);
+    td_mlp_forward (net, x, N, out, cache);
+    td_mlp_backward (net, cache, N, d, gb, scratch);
+    double nocache [N * 3];
+    td_mlp_forward (net, x, N, nocache, NULL);          //  the row-by-row path without a cache
+    assert_memory_equal (nocache, out, sizeof nocache);
+    for (int r = 0; r < N; r++) {
+        td_mlp_forward (net, x + r * 5, 1, one, c1);
+        assert_memory_equal (one, out + r * 3, sizeof one);
+        td_mlp_backward (net, c1, 1, d + r * 3, gr, scratch);
+    }
+    assert_memory_equal (gb, gr, sizeof (double) * net->n_params);
+    free (cache);
+    free (c1);
+    free (gb);
+    free (gr);
+    free (scratch);
+    td_mlp_destroy (&net);
 }
 
 static void
@@ -128,6 +175,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_gradients),
+        cmocka_unit_test (test_batch_equals_rows),
         cmocka_unit_test (test_orthogonal),
         cmocka_unit_test (test_bad_shapes),
     };
