@@ -1,11 +1,19 @@
 /*  grader — the grader actor: learner code run in the sandbox against tests, results streamed.
  *
- *  It serves the "grade" service. Verbs:
- *    submit  {"body": {language, code, tests[]}, "wait"?}  -> 202 {id, status:"queued"}, or with
- *            wait=true 200 and the final result
+ *  It serves the "grade" service (GRADER.md is the interface). Verbs:
+ *    submit  {"body": inline {language, code, tests[]} | {item_id, code} | {item_id, answer},
+ *            "wait"?}  -> 202 {id, status:"queued"} (a question: "done" already, or "pending"),
+ *            or with wait=true 200 and the final result
  *    batch   {"body": {"submissions": [...up to 20]}}      -> 202 {items: [{id, status} | {error}]}
  *    get     {"id"}                                        -> 200 the submission with its result
  *    execute {"body": {language, code, stdin}}             -> 200 {verdict, exit_code, stdout, ...}
+ *    result.list {since?, limit?} (system)                 -> 200 {results, next, more}
+ *    answer.pending {limit?} / answer.grade {submission_id, score, passed, feedback?} (system):
+ *            subjective answers, graded later (td_grade_pending.c)
+ *
+ *  Items: a submission naming an item waits (its call kept) for the catalog's item.grading,
+ *  asked through td_actor_call without blocking this thread; exercises are then stored with the
+ *  item's language and tests, questions are checked at once (td_grade_answer.c).
  *
  *  Durability (DESIGN.md principle 3): a submission is INSERTed as 'queued' before the 202. The
  *  queue is the table (schema/0003_grader.sql), shared by every grader process: an idle runner
@@ -31,6 +39,10 @@
 #include <unistd.h>
 #include "td_access.h"
 #include "td_actor.h"
+#include "td_actor_call.h"
+#include "td_grade_answer.h"
+#include "td_grade_pending.h"
+#include "td_grade_results.h"
 #include "td_grade_job.h"
 #include "td_json.h"
 #include "td_log.h"
@@ -56,6 +68,7 @@ typedef struct {
     char key [128];                 //  "<submission id>:<claim>" or "x<exec number>"
     char *user_id;                  //  of the submission being run (events), or NULL
     char *org_id;
+    char *item_id;                  //  the exercise item it answers, or NULL (inline tests)
     size_t tests;
 } runner_t;
 
@@ -71,6 +84,9 @@ typedef struct {
     zlistx_t *exec_queue;           //  pending execute jobs: char * "key\njson"
     uint64_t next_exec;
     int64_t last_sweep;
+    td_acall_t *catalog;            //  item.grading look-ups (GRADER.md §2)
+    msgpack_sbuffer system_auth;    //  {"kind": "system"}, the auth of those look-ups
+    bool stopping;                  //  in fini: claim nothing more
 } grader_t;
 
 //  ---------------------------------------------------------------------------------------------
@@ -300,6 +316,13 @@ s_row_json (PGresult *res, int row)
     json_object_set_new (j, "created_at", json_string (PQgetvalue (res, row, 3)));
     if (!PQgetisnull (res, row, 4))
         json_object_set_new (j, "finished_at", json_string (PQgetvalue (res, row, 4)));
+    json_object_set_new (j, "kind", json_string (PQgetvalue (res, row, 10)));
+    if (!PQgetisnull (res, row, 9))
+        json_object_set_new (j, "item_id", json_string (PQgetvalue (res, row, 9)));
+    if (!PQgetisnull (res, row, 11))
+        json_object_set_new (j, "passed", json_boolean (PQgetvalue (res, row, 11) [0] == 't'));
+    if (PQgetisnull (res, row, 2))
+        json_object_del (j, "language");
     if (!PQgetisnull (res, row, 5)) {
         json_error_t jerr;
         json_t *result = json_loads (PQgetvalue (res, row, 5), 0, &jerr);
@@ -314,7 +337,7 @@ s_row_json (PGresult *res, int row)
 #define ROW_COLUMNS "id::text, status, language, " \
     "to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), " \
     "to_char (finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), " \
-    "result::text, user_id, org_id, array_to_string (org_ids, ',')"
+    "result::text, user_id, org_id, array_to_string (org_ids, ','), item_id, kind, passed"
 
 //  ---------------------------------------------------------------------------------------------
 //  Queue: claim, sweep, finish
@@ -341,7 +364,7 @@ static void
 s_claim (td_actor_t *actor)
 {
     grader_t *self = s_self (actor);
-    if (!self->sandbox)
+    if (!self->sandbox || self->stopping)
         return;
     s_dispatch_execs (actor);
     for (int i = 0; i < self->nrunners; i++) {
@@ -358,7 +381,7 @@ s_claim (td_actor_t *actor)
             "WHERE id = (SELECT id FROM grader_submissions WHERE status = 'queued' "
             "            ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1) "
             "RETURNING id::text, claim::text, spec::text, user_id, org_id, "
-            "  jsonb_array_length (spec->'tests')", 1, params);
+            "  jsonb_array_length (spec->'tests'), item_id", 1, params);
         if (!res)
             return;
         if (PQntuples (res) == 0) {
@@ -371,6 +394,8 @@ s_claim (td_actor_t *actor)
         r->user_id = PQgetisnull (res, 0, 3)? NULL: strdup (PQgetvalue (res, 0, 3));
         r->org_id = PQgetisnull (res, 0, 4)? NULL: strdup (PQgetvalue (res, 0, 4));
         r->tests = (size_t) atoi (PQgetvalue (res, 0, 5));
+        free (r->item_id);
+        r->item_id = PQgetisnull (res, 0, 6)? NULL: strdup (PQgetvalue (res, 0, 6));
         if (zsock_send (r->actor, "ssss", "JOB", "grade", r->key, PQgetvalue (res, 0, 2)) == 0) {
             r->busy = true;
             td_info (LOG, NULL, "runner %d grades %s", i, PQgetvalue (res, 0, 0));
@@ -421,6 +446,36 @@ s_answer_waiters (td_actor_t *actor, const char *id, json_t *row)
     zhashx_delete (self->waiters, id);
 }
 
+//  Waiters whose submission another grader process ran (the queue is shared, so any grader may
+//  claim it): answered from the table, as the submission's own grader would have.
+static void
+s_poll_waiters (td_actor_t *actor)
+{
+    grader_t *self = s_self (actor);
+    if (zhashx_size (self->waiters) == 0)
+        return;
+    char list [8192];
+    size_t n = (size_t) snprintf (list, sizeof list, "{");
+    for (void *item = zhashx_first (self->waiters); item; item = zhashx_next (self->waiters)) {
+        const char *id = (const char *) zhashx_cursor (self->waiters);
+        if (s_uuid_valid (id) && n + 40 < sizeof list)
+            n += (size_t) snprintf (list + n, sizeof list - n, "%s%s", n > 1? ",": "", id);
+    }
+    snprintf (list + n, sizeof list - n, "}");
+    const char *params [] = { list };
+    PGresult *res = td_db_exec (td_actor_db (actor), NULL,
+        "SELECT " ROW_COLUMNS " FROM grader_submissions WHERE id = ANY ($1::uuid[]) AND status = 'done'",
+        1, params);
+    for (int i = 0; res && i < PQntuples (res); i++) {
+        json_t *row = s_row_json (res, i);
+        if (row)
+            s_answer_waiters (actor, PQgetvalue (res, i, 0), row);
+        json_decref (row);
+    }
+    if (res)
+        PQclear (res);
+}
+
 static void
 s_finish (td_actor_t *actor, runner_t *r, const char *payload)
 {
@@ -438,6 +493,7 @@ s_finish (td_actor_t *actor, runner_t *r, const char *payload)
     const char *params [] = { id, claim, verdict? verdict: "internal_error", score, payload };
     PGresult *res = td_db_exec (td_actor_db (actor), NULL,
         "UPDATE grader_submissions SET status = 'done', verdict = $3, score = $4::float8, "
+        "  passed = ($3 = 'accepted'), "
         "  result = $5::jsonb, finished_at = now (), claim = NULL, lease_until = NULL "
         "WHERE id = $1::uuid AND claim = $2::uuid AND status = 'running' "
         "RETURNING " ROW_COLUMNS, 5, params);
@@ -445,9 +501,11 @@ s_finish (td_actor_t *actor, runner_t *r, const char *payload)
         json_t *row = s_row_json (res, 0);
         td_info (LOG, NULL, "submission %s done: %s", id, verdict? verdict: "?");
         s_publish (actor, "grade.result", r->user_id, r->org_id, id,
-                   json_pack ("{s:s, s:s, s:s, s:O}", "submission_id", id, "status", "done",
-                              "verdict", verdict? verdict: "internal_error", "score",
-                              json_object_get (result, "score")));
+                   json_pack ("{s:s, s:s, s:s, s:O, s:s, s:s?, s:b}", "submission_id", id,
+                              "status", "done", "verdict", verdict? verdict: "internal_error",
+                              "score", json_object_get (result, "score"), "kind", "exercise",
+                              "item_id", r->item_id, "passed",
+                              verdict && strcmp (verdict, "accepted") == 0));
         s_answer_waiters (actor, id, row);
         json_decref (row);
     }
@@ -484,6 +542,9 @@ s_on_result (td_actor_t *actor, zsock_t *sock)
             if (p) {
                 json_object_set_new (p, "submission_id", json_string (id));
                 json_object_set_new (p, "total", json_integer ((json_int_t) r->tests));
+                json_object_set_new (p, "kind", json_string ("exercise"));
+                if (r->item_id)
+                    json_object_set_new (p, "item_id", json_string (r->item_id));
                 s_publish (actor, "grade.progress", r->user_id, r->org_id, id, p);
             }
         }
@@ -513,11 +574,12 @@ s_on_result (td_actor_t *actor, zsock_t *sock)
 
 //  The orgs a submission belongs to. Its admins and API keys may read it: an API key's own org;
 //  for a user, every org they are in now (as a PostgreSQL array literal in orgs). org is the one
-//  its events name: "org_id" when given (the caller must be in it), else their only org, else "".
+//  its events name: "org_id" when given (the caller must be in it), else `prefer` (the item's
+//  org) when the caller is in it, else their only org, else "".
 //  False with err set for an anonymous caller or an org_id the caller is not in.
 static bool
-s_submission_org (td_call_t *call, const json_t *sub, char *org, size_t size, char *orgs,
-                  size_t orgs_size, td_error_t *err)
+s_submission_org (td_call_t *call, const json_t *sub, const char *prefer, char *org, size_t size,
+                  char *orgs, size_t orgs_size, td_error_t *err)
 {
     td_principal_t *p = td_principal_new (td_call_auth (call), err);
     if (!p)
@@ -526,7 +588,7 @@ s_submission_org (td_call_t *call, const json_t *sub, char *org, size_t size, ch
     const char *given = json_string_value (json_object_get (sub, "org_id"));
     td_principal_kind_t kind = td_principal_kind (p);
     if (kind == TD_PRINCIPAL_ANONYMOUS) {
-        td_error_set (err, TD_ERR_UNAUTHORIZED, NULL, "sign in to submit code");
+        td_error_set (err, TD_ERR_UNAUTHORIZED, NULL, "sign in to submit");
         ok = false;
     }
     else
@@ -541,6 +603,9 @@ s_submission_org (td_call_t *call, const json_t *sub, char *org, size_t size, ch
             ok = false;
         }
     }
+    else
+    if (prefer && kind == TD_PRINCIPAL_USER && td_principal_org_role (p, prefer) != TD_ROLE_NONE)
+        snprintf (org, size, "%s", prefer);
     else
     if (td_principal_org_count (p) == 1)
         snprintf (org, size, "%s", td_principal_org_at (p, 0, NULL));
@@ -558,14 +623,18 @@ s_submission_org (td_call_t *call, const json_t *sub, char *org, size_t size, ch
     return ok;
 }
 
-//  Validate and store one submission; returns its row (id, status...) or NULL with err set.
-static json_t *
-s_store (td_actor_t *actor, td_call_t *call, const json_t *sub, td_error_t *err)
+//  A string member of the item the catalog answered (item.grading), or NULL.
+static const char *
+s_item_str (const json_t *item, const char *key)
 {
-    if (json_object_get (sub, "item_id") && !json_object_get (sub, "tests")) {
-        td_error_set (err, TD_ERR_NOT_FOUND, "item_id", "there is no exercise with this item_id");
-        return NULL;
-    }
+    return json_string_value (json_object_get (item, key));
+}
+
+//  Validate and store one code submission (inline, or built from an exercise item); returns its
+//  row (id, status...) or NULL with err set.
+static json_t *
+s_store (td_actor_t *actor, td_call_t *call, const json_t *sub, const json_t *item, td_error_t *err)
+{
     td_grade_job_t *job = td_grade_job_parse (sub, err);
     if (!job)
         return NULL;
@@ -583,15 +652,17 @@ s_store (td_actor_t *actor, td_call_t *call, const json_t *sub, td_error_t *err)
     bool system;
     s_caller (call, user, sizeof user, &system);
     char orgs [4096];
-    if (!s_submission_org (call, sub, org, sizeof org, orgs, sizeof orgs, err)) {
+    if (!s_submission_org (call, sub, s_item_str (item, "org_id"), org, sizeof org, orgs,
+                           sizeof orgs, err)) {
         free (text);
         return NULL;
     }
     const char *params [] = { *user? user: NULL, *org? org: NULL,
-                              json_string_value (json_object_get (sub, "language")), text, orgs };
+                              json_string_value (json_object_get (sub, "language")), text, orgs,
+                              s_item_str (item, "item_id"), s_item_str (item, "course_id") };
     PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call),
-        "INSERT INTO grader_submissions (user_id, org_id, language, spec, org_ids) "
-        "VALUES ($1, $2, $3, $4::jsonb, $5::text[]) RETURNING " ROW_COLUMNS, 5, params);
+        "INSERT INTO grader_submissions (user_id, org_id, language, spec, org_ids, item_id, course_id) "
+        "VALUES ($1, $2, $3, $4::jsonb, $5::text[], $6, $7) RETURNING " ROW_COLUMNS, 7, params);
     free (text);
     if (!res || PQntuples (res) != 1) {
         if (res)
@@ -604,9 +675,357 @@ s_store (td_actor_t *actor, td_call_t *call, const json_t *sub, td_error_t *err)
     PQclear (res);
     if (row)
         s_publish (actor, "grade.queued", user, org, json_string_value (json_object_get (row, "id")),
-                   json_pack ("{s:O, s:s}", "submission_id", json_object_get (row, "id"),
-                              "status", "queued"));
+                   json_pack ("{s:O, s:s, s:s, s:s?}", "submission_id", json_object_get (row, "id"),
+                              "status", "queued", "kind", "exercise",
+                              "item_id", s_item_str (item, "item_id")));
     return row;
+}
+
+//  An answer to a question item, graded at once (subjective ones stored 'pending'); its row or
+//  NULL with err set. Events: grade.queued, then grade.result when it was graded.
+static json_t *
+s_store_answer (td_actor_t *actor, td_call_t *call, const json_t *sub, const json_t *item,
+                td_error_t *err)
+{
+    const json_t *question = json_object_get (item, "content");
+    const json_t *answer = json_object_get (sub, "answer");
+    if (json_object_get (sub, "code")) {
+        td_error_set (err, TD_ERR_INVALID_INPUT, "code", "a question takes an answer, not code");
+        return NULL;
+    }
+    td_answer_grade_t g;
+    if (td_grade_answer (question, answer, &g, err))
+        return NULL;
+    char user [TD_MAX_ID + 1], org [TD_MAX_ID + 1] = "", orgs [4096];
+    bool system;
+    s_caller (call, user, sizeof user, &system);
+    if (!s_submission_org (call, sub, s_item_str (item, "org_id"), org, sizeof org, orgs,
+                           sizeof orgs, err))
+        return NULL;
+    const char *type = json_string_value (json_object_get (question, "type"));
+    const char *verdict = g.passed? "accepted": "wrong_answer";
+    json_t *result = json_pack ("{s:s, s:O}", "type", type? type: "", "answer", answer);
+    if (result && !g.pending) {
+        json_object_set_new (result, "verdict", json_string (verdict));
+        json_object_set_new (result, "score", json_real (g.score));
+        json_object_set_new (result, "tests", json_array ());
+        const json_t *why = json_object_get (question, "explanation");
+        if (json_is_string (why))
+            json_object_set (result, "explanation", (json_t *) why);
+    }
+    //  A pending answer keeps the question as it was answered, for whoever grades it later.
+    json_t *spec = g.pending? json_pack ("{s:O, s:O}", "answer", answer, "question", question)
+                            : json_pack ("{s:O}", "answer", answer);
+    char *rtext = result? json_dumps (result, JSON_COMPACT): NULL;
+    char *stext = spec? json_dumps (spec, JSON_COMPACT): NULL;
+    json_decref (result);
+    json_decref (spec);
+    char score [32];
+    snprintf (score, sizeof score, "%.2f", g.score);
+    const char *params [] = { *user? user: NULL, *org? org: NULL, orgs, s_item_str (item, "item_id"),
+                              s_item_str (item, "course_id"), stext, g.pending? "pending": "done",
+                              g.pending? NULL: verdict, g.pending? NULL: score,
+                              g.pending? NULL: g.passed? "true": "false", rtext };
+    PGresult *res = rtext && stext? td_db_exec (td_actor_db (actor), td_call_rid (call),
+        "INSERT INTO grader_submissions (user_id, org_id, org_ids, item_id, course_id, kind, spec, "
+        "  status, verdict, score, passed, result, started_at, finished_at) "
+        "VALUES ($1, $2, $3::text[], $4, $5, 'question', $6::jsonb, $7, $8, $9::float8, $10::boolean, "
+        "  $11::jsonb, now (), CASE WHEN $7 = 'done' THEN now () END) RETURNING " ROW_COLUMNS,
+        11, params): NULL;
+    free (rtext);
+    free (stext);
+    if (!res || PQntuples (res) != 1) {
+        if (res)
+            PQclear (res);
+        td_error_set (err, TD_ERR_UNAVAILABLE, NULL,
+                      "the answer could not be stored; nothing was accepted, try again");
+        return NULL;
+    }
+    json_t *row = s_row_json (res, 0);
+    PQclear (res);
+    const char *id = json_string_value (json_object_get (row, "id"));
+    if (!row || !id)
+        return row;
+    s_publish (actor, "grade.queued", user, org, id,
+               json_pack ("{s:s, s:s, s:s, s:s?}", "submission_id", id,
+                          "status", g.pending? "pending": "queued", "kind", "question",
+                          "item_id", s_item_str (item, "item_id")));
+    if (!g.pending)
+        s_publish (actor, "grade.result", user, org, id,
+                   json_pack ("{s:s, s:s, s:s, s:f, s:s, s:s?, s:b}", "submission_id", id,
+                              "status", "done", "verdict", verdict, "score", g.score,
+                              "kind", "question", "item_id", s_item_str (item, "item_id"),
+                              "passed", g.passed));
+    td_info (LOG, td_call_rid (call), "answer %s to %s: %s", id, s_item_str (item, "item_id"),
+             g.pending? "pending": verdict);
+    return row;
+}
+
+//  A submission that names an item: an exercise's code runs against the item's tests (hidden
+//  ones included), a question's answer is checked against its key.
+static json_t *
+s_store_item (td_actor_t *actor, td_call_t *call, const json_t *sub, const json_t *item,
+              td_error_t *err)
+{
+    const char *kind = s_item_str (item, "kind");
+    const json_t *content = json_object_get (item, "content");
+    if (kind && strcmp (kind, "question") == 0)
+        return s_store_answer (actor, call, sub, item, err);
+    if (!kind || strcmp (kind, "exercise") != 0) {
+        td_error_set (err, TD_ERR_INVALID_INPUT, "item_id",
+                      "item_id names a %s; only exercises and questions take submissions",
+                      kind? kind: "item");
+        return NULL;
+    }
+    if (json_object_get (sub, "answer")) {
+        td_error_set (err, TD_ERR_INVALID_INPUT, "answer", "an exercise takes code, not an answer");
+        return NULL;
+    }
+    if (!json_object_get (sub, "code")) {
+        td_error_set (err, TD_ERR_INVALID_INPUT, "code", "code is required");
+        return NULL;
+    }
+    json_t *full = json_pack ("{s:O?, s:O, s:O?}", "language", json_object_get (content, "language"),
+                              "code", json_object_get (sub, "code"),
+                              "tests", json_object_get (content, "tests"));
+    if (full && json_object_get (sub, "org_id"))
+        json_object_set (full, "org_id", json_object_get (sub, "org_id"));
+    json_t *row = full? s_store (actor, call, full, item, err): NULL;
+    if (!full)
+        td_error_set (err, TD_ERR_INTERNAL, NULL, "out of memory");
+    json_decref (full);
+    return row;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Submissions waiting for their items (item.grading, answered asynchronously by the catalog)
+//
+//  submit and batch keep their call in a pend_t: one slot per submission; a slot that names an
+//  item waits for the catalog's answer, an inline one is ready at once. When no slot waits, the
+//  submissions are stored in their order and the call answered (s_complete). A catalog that is
+//  down or slow ends a slot with 503 (the broker's 503/504, or td_acall_expire), so a kept call
+//  is always answered and nothing half-accepted is stored.
+
+typedef struct pend pend_t;
+
+typedef struct {
+    pend_t *p;
+    json_t *item;                   //  the catalog's answer (owned), NULL for inline
+    td_error_t err;                 //  code TD_OK unless the look-up failed
+} pend_slot_t;
+
+struct pend {
+    td_call_t *call;                //  kept
+    json_t *subs;                   //  array of submissions (owned)
+    pend_slot_t *slots;
+    size_t waiting;
+    bool batch, wait;
+};
+
+#define ITEM_LOOKUP_MS  5000
+
+static void
+s_pend_destroy (pend_t **p_p)
+{
+    pend_t *p = *p_p;
+    if (!p)
+        return;
+    for (size_t i = 0; p->slots && i < json_array_size (p->subs); i++)
+        json_decref (p->slots [i].item);
+    free (p->slots);
+    json_decref (p->subs);
+    free (p);
+    *p_p = NULL;
+}
+
+//  Store one submission of p (slot i): its row, or NULL with err set.
+static json_t *
+s_store_slot (td_actor_t *actor, pend_t *p, size_t i, td_error_t *err)
+{
+    pend_slot_t *slot = &p->slots [i];
+    if (slot->err.code != TD_OK) {
+        *err = slot->err;
+        return NULL;
+    }
+    const json_t *sub = json_array_get (p->subs, i);
+    return slot->item? s_store_item (actor, p->call, sub, slot->item, err)
+                     : s_store (actor, p->call, sub, NULL, err);
+}
+
+static void
+s_complete (td_actor_t *actor, pend_t *p)
+{
+    grader_t *self = s_self (actor);
+    if (p->batch) {
+        json_t *items = json_array ();
+        for (size_t i = 0; items && i < json_array_size (p->subs); i++) {
+            td_error_t err;
+            json_t *row = s_store_slot (actor, p, i, &err);
+            json_array_append_new (items, row? json_pack ("{s:O, s:O}", "id", json_object_get (row, "id"),
+                                                          "status", json_object_get (row, "status"))
+                                             : json_pack ("{s:{s:s, s:s, s:s?}}", "error", "code",
+                                                          td_errcode_name (err.code), "message", err.message,
+                                                          "field", *err.field? err.field: NULL));
+            json_decref (row);
+        }
+        json_t *reply = items? json_pack ("{s:o}", "items", items): NULL;
+        if (reply)
+            s_reply_json (p->call, 202, reply);
+        else
+            td_call_error (p->call, TD_ERR_INTERNAL, NULL, "out of memory");
+        json_decref (reply);
+    }
+    else {
+        td_error_t err;
+        json_t *row = s_store_slot (actor, p, 0, &err);
+        const char *status = json_string_value (json_object_get (row, "status"));
+        const char *id = json_string_value (json_object_get (row, "id"));
+        if (!row)
+            td_call_error (p->call, err.code, *err.field? err.field: NULL, "%s", err.message);
+        else
+        if (status && strcmp (status, "done") == 0)     //  an answer, graded already
+            s_reply_json (p->call, p->wait? 200: 202, row);
+        else
+        if (p->wait && status && strcmp (status, "queued") == 0 && id) {
+            zlistx_t *calls = (zlistx_t *) zhashx_lookup (self->waiters, id);
+            if (!calls) {
+                calls = zlistx_new ();
+                if (calls)
+                    zhashx_insert (self->waiters, id, calls);
+            }
+            if (!calls || !zlistx_add_end (calls, p->call))
+                s_reply_json (p->call, 202, row);
+        }
+        else
+            s_reply_json (p->call, 202, row);           //  queued, or pending (subjective)
+        json_decref (row);
+    }
+    s_pend_destroy (&p);
+    s_claim (actor);
+}
+
+//  The catalog's answer to one look-up.
+static void
+s_on_item (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_error_t *err)
+{
+    pend_slot_t *slot = (pend_slot_t *) arg;
+    pend_t *p = slot->p;
+    int status = reply? td_msg_status (reply): 0;
+    td_error_t jerr;
+    if (status == 200)
+        slot->item = td_mp_to_json (td_msg_body (reply), &jerr);
+    if (status == 404 || (slot->item && !json_is_true (json_object_get (slot->item, "may_submit"))))
+        td_error_set (&slot->err, TD_ERR_NOT_FOUND, "item_id", "there is no such item");
+    else
+    if (!slot->item) {
+        td_warn (LOG, td_call_rid (p->call), "item look-up failed: %s",
+                 reply? td_msg_error_message (reply): err? err->message: "?");
+        td_error_set (&slot->err, TD_ERR_UNAVAILABLE, NULL,
+                      "the catalog cannot be reached to find the item; nothing was stored, try again");
+    }
+    if (slot->err.code != TD_OK) {
+        json_decref (slot->item);
+        slot->item = NULL;
+    }
+    if (--p->waiting == 0)
+        s_complete (actor, p);
+}
+
+//  The item form: item_id given, or neither language nor tests (then item_id is missing).
+static bool
+s_is_item_form (const json_t *sub)
+{
+    return json_object_get (sub, "item_id")
+        || (!json_object_get (sub, "language") && !json_object_get (sub, "tests"));
+}
+
+//  Check an item-form submission before asking the catalog; 0 or -1 with err set.
+static int
+s_item_precheck (const json_t *sub, td_error_t *err)
+{
+    const json_t *id = json_object_get (sub, "item_id");
+    if (!id)
+        return td_error_set (err, TD_ERR_INVALID_INPUT, "item_id",
+                             "item_id is required (or give language, code and tests)");
+    if (!json_is_string (id) || json_string_length (id) == 0 || json_string_length (id) > 64)
+        return td_error_set (err, TD_ERR_INVALID_INPUT, "item_id", "item_id must be an item's id");
+    if (json_object_get (sub, "tests") || json_object_get (sub, "language"))
+        return td_error_set (err, TD_ERR_INVALID_INPUT, json_object_get (sub, "tests")? "tests": "language",
+                             "a submission to an item takes its language and tests from the item");
+    const json_t *code = json_object_get (sub, "code");
+    if (code && !json_is_string (code))
+        return td_error_set (err, TD_ERR_INVALID_INPUT, "code", "code must be a string");
+    if (code && json_string_length (code) > TD_GRADE_MAX_CODE)
+        return td_error_set (err, TD_ERR_TOO_LARGE, "code", "code is longer than %d bytes",
+                             TD_GRADE_MAX_CODE);
+    if (!s_uuid_valid (json_string_value (id)))
+        return td_error_set (err, TD_ERR_NOT_FOUND, "item_id", "there is no such item");
+    return 0;
+}
+
+//  Ask the catalog for slot i's item, forwarding the caller's auth so the catalog decides with
+//  its own rule whether they may see it. 0, or -1 with the slot's err set.
+static int
+s_lookup (td_actor_t *actor, pend_t *p, size_t i)
+{
+    grader_t *self = s_self (actor);
+    pend_slot_t *slot = &p->slots [i];
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init (&body);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &body, msgpack_sbuffer_write);
+    const char *id = json_string_value (json_object_get (json_array_get (p->subs, i), "item_id"));
+    int rc = msgpack_pack_map (&pk, 2);
+    rc |= td_mp_pack_kv_str (&pk, "item_id", id);
+    rc |= td_mp_pack_str (&pk, "auth");
+    rc |= msgpack_pack_object (&pk, *td_call_auth (p->call));
+    td_request_spec_t spec = { .rid = td_call_rid (p->call), .type = "item.grading",
+                               .auth = self->system_auth.data,
+                               .auth_size = self->system_auth.size,
+                               .body = body.data, .body_size = body.size };
+    if (rc != 0 || !self->catalog
+    ||  td_acall_send (self->catalog, "catalog", &spec, ITEM_LOOKUP_MS, s_on_item, slot, &slot->err)) {
+        td_error_set (&slot->err, TD_ERR_UNAVAILABLE, NULL,
+                      "the catalog cannot be reached to find the item; nothing was stored, try again");
+        rc = -1;
+    }
+    msgpack_sbuffer_destroy (&body);
+    return rc;
+}
+
+//  Keep call for subs (an array, stolen): look up the items, then s_complete.
+static int
+s_accept (td_actor_t *actor, td_call_t *call, json_t *subs, bool batch, bool wait)
+{
+    pend_t *p = calloc (1, sizeof *p);
+    if (p)
+        p->slots = calloc (json_array_size (subs) + 1, sizeof *p->slots);
+    if (!p || !p->slots) {
+        free (p);
+        json_decref (subs);
+        return td_call_error (call, TD_ERR_INTERNAL, NULL, "out of memory"), TD_ACTOR_OK;
+    }
+    *p = (pend_t) { .call = call, .subs = subs, .slots = p->slots, .batch = batch, .wait = wait };
+    td_error_t err;
+    td_principal_t *who = td_principal_new (td_call_auth (call), &err);
+    bool anonymous = !who || td_principal_kind (who) == TD_PRINCIPAL_ANONYMOUS;
+    td_principal_destroy (&who);
+    for (size_t i = 0; i < json_array_size (subs); i++) {
+        pend_slot_t *slot = &p->slots [i];
+        slot->p = p;
+        const json_t *sub = json_array_get (subs, i);
+        if (!json_is_object (sub) || !s_is_item_form (sub))
+            continue;               //  inline: s_store validates it
+        if (anonymous)
+            td_error_set (&slot->err, TD_ERR_UNAUTHORIZED, NULL, "sign in to submit");
+        else
+        if (s_item_precheck (sub, &slot->err) == 0 && s_lookup (actor, p, i) == 0)
+            p->waiting++;
+    }
+    td_call_keep (call);
+    if (p->waiting == 0)
+        s_complete (actor, p);
+    return TD_ACTOR_OK;
 }
 
 static json_t *
@@ -621,34 +1040,18 @@ static int
 s_submit (td_actor_t *actor, td_call_t *call)
 {
     json_t *sub = s_body_json (call, "body");
-    td_error_t err;
-    json_t *row = sub? s_store (actor, call, sub, &err): NULL;
-    if (!sub)
-        td_error_set (&err, TD_ERR_INVALID_INPUT, "body", "the submission must be a JSON object");
-    json_decref (sub);
-    if (!row)
-        return td_call_error (call, err.code, *err.field? err.field: NULL, "%s", err.message),
-               TD_ACTOR_OK;
-    const char *id = json_string_value (json_object_get (row, "id"));
-    if (td_mp_streq (td_mp_get (td_call_body (call), "wait"), "true")) {
-        grader_t *self = s_self (actor);
-        zlistx_t *calls = (zlistx_t *) zhashx_lookup (self->waiters, id);
-        if (!calls) {
-            calls = zlistx_new ();
-            if (calls)
-                zhashx_insert (self->waiters, id, calls);
-        }
-        if (calls && zlistx_add_end (calls, call)) {
-            td_call_keep (call);
-            json_decref (row);
-            s_claim (actor);
-            return TD_ACTOR_OK;
-        }
+    if (!json_is_object (sub)) {
+        json_decref (sub);
+        return td_call_error (call, TD_ERR_INVALID_INPUT, "body",
+                              "the submission must be a JSON object"), TD_ACTOR_OK;
     }
-    s_reply_json (call, 202, row);
-    json_decref (row);
-    s_claim (actor);
-    return TD_ACTOR_OK;
+    json_t *subs = json_array ();
+    if (!subs || json_array_append_new (subs, sub) != 0) {
+        json_decref (subs);
+        return td_call_error (call, TD_ERR_INTERNAL, NULL, "out of memory"), TD_ACTOR_OK;
+    }
+    return s_accept (actor, call, subs, false,
+                     td_mp_streq (td_mp_get (td_call_body (call), "wait"), "true"));
 }
 
 static int
@@ -662,23 +1065,9 @@ s_batch (td_actor_t *actor, td_call_t *call)
                               "submissions must be a list of 1 to %d submissions", MAX_BATCH),
                TD_ACTOR_OK;
     }
-    json_t *items = json_array ();
-    for (size_t i = 0; items && i < json_array_size (subs); i++) {
-        td_error_t err;
-        json_t *row = s_store (actor, call, json_array_get (subs, i), &err);
-        json_array_append_new (items, row? json_pack ("{s:O, s:s}", "id", json_object_get (row, "id"),
-                                                      "status", "queued")
-                                         : json_pack ("{s:{s:s, s:s, s:s?}}", "error", "code",
-                                                      td_errcode_name (err.code), "message", err.message,
-                                                      "field", *err.field? err.field: NULL));
-        json_decref (row);
-    }
-    json_t *reply = json_pack ("{s:o}", "items", items);
-    s_reply_json (call, 202, reply);
-    json_decref (reply);
+    json_incref (subs);
     json_decref (body);
-    s_claim (actor);
-    return TD_ACTOR_OK;
+    return s_accept (actor, call, subs, true, false);
 }
 
 static int
@@ -795,6 +1184,13 @@ s_free_string (void **item)
 
 static void s_fini (td_actor_t *actor);
 
+static void
+s_on_catalog (td_actor_t *actor, zsock_t *sock)
+{
+    (void) sock;
+    td_acall_dispatch (s_self (actor)->catalog, actor);
+}
+
 static int
 s_setup (td_actor_t *actor)
 {
@@ -817,6 +1213,14 @@ s_setup (td_actor_t *actor)
               (void *) self);
     self->results = zsock_new_pull (self->endpoint);
     if (!self->results || td_actor_watch (actor, self->results, s_on_result) != 0)
+        return -1;
+    msgpack_sbuffer_init (&self->system_auth);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &self->system_auth, msgpack_sbuffer_write);
+    if (msgpack_pack_map (&pk, 1) || td_mp_pack_kv_str (&pk, "kind", "system"))
+        return -1;
+    self->catalog = td_acall_new (td_config_broker_endpoint (td_actor_config (actor)), LOG);
+    if (!self->catalog || td_actor_watch (actor, td_acall_sock (self->catalog), s_on_catalog) != 0)
         return -1;
 
     td_error_t err;
@@ -859,9 +1263,12 @@ s_tick (td_actor_t *actor)
 {
     grader_t *self = s_self (actor);
     int64_t now = zclock_mono ();
+    if (self->catalog)
+        td_acall_expire (self->catalog, actor);
     if (now - self->last_sweep >= SWEEP_MS) {
         self->last_sweep = now;
         s_sweep (actor);
+        s_poll_waiters (actor);
     }
     s_claim (actor);
 }
@@ -872,12 +1279,17 @@ s_fini (td_actor_t *actor)
     grader_t *self = s_self (actor);
     if (!self)
         return;
+    //  Submissions still waiting for their items are answered 503 (nothing of them was stored).
+    self->stopping = true;
+    td_acall_destroy (&self->catalog, actor);
+    msgpack_sbuffer_destroy (&self->system_auth);
     //  Runners finish their current run first (bounded by its wall limit); what they were running
     //  stays 'running' under our lock, which dies with our connection: the next sweep requeues it.
     for (int i = 0; i < self->nrunners; i++) {
         zactor_destroy (&self->runners [i].actor);
         free (self->runners [i].user_id);
         free (self->runners [i].org_id);
+        free (self->runners [i].item_id);
     }
     zsock_destroy (&self->results);
     td_sandbox_destroy (&self->sandbox);
@@ -903,6 +1315,9 @@ static const td_verb_t s_verbs [] = {
     { "batch", s_batch },
     { "get", s_get },
     { "execute", s_exec },
+    { "result.list", td_grade_result_list },
+    { "answer.pending", td_grade_answer_pending },
+    { "answer.grade", td_grade_answer_grade },
     { NULL, NULL }
 };
 

@@ -17,8 +17,9 @@
  *  Cost (tools/bench/bench_sandbox.c): clone with six namespaces ~0.5 ms, mounts + pivot ~1 ms,
  *  cgroup mkdir/rmdir ~0.2 ms. On cgroup v1 the first cgroup.procs write after an idle spell
  *  waits for an RCU grace period (the kernel's cgroup_threadgroup_rwsem: 5–25 ms on this VM);
- *  back-to-back runs do not pay it. Hosts can mount the hierarchy with "favordynmods" to make
- *  every attach cheap; on v2 CLONE_INTO_CGROUP would avoid the migration (not used yet).
+ *  back-to-back runs do not pay it, and the warm keeper (td_sandbox_warm.c) makes every run
+ *  back-to-back by moving a helper every 10 ms. Hosts can also mount the hierarchy with
+ *  "favordynmods"; on v2 CLONE_INTO_CGROUP would avoid the migration (not used yet).
  *
  *  ASan note: RLIMIT_AS would break an ASan-instrumented *program*, but the program is never
  *  instrumented (python, gcc, the learner's binary); the limit is set in the forked child right
@@ -144,6 +145,7 @@ td_sandbox_new (const td_sandbox_config_t *cfg, td_error_t *err)
         goto fail;
     if (td_seccomp_build (&self->prog, err) != 0)
         goto fail;
+    self->warm = td_sbx_warm_start (&self->cg);
     return self;
 fail:
     free (self);
@@ -155,6 +157,7 @@ td_sandbox_destroy (td_sandbox_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    td_sbx_warm_stop (&(*self_p)->warm);
     td_seccomp_free (&(*self_p)->prog);
     free (*self_p);
     *self_p = NULL;
@@ -164,6 +167,13 @@ int
 td_sandbox_cgroup_version (const td_sandbox_t *self)
 {
     return self->cg.version;
+}
+
+bool
+td_sandbox_keep_warm (td_sandbox_t *self, bool on)
+{
+    td_sbx_warm_pause (self->warm, !on);
+    return self->warm != NULL;
 }
 
 //  Run directories of this process: "r<pid>-…" and "s<pid>-…" (other processes — a second

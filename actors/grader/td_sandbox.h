@@ -35,7 +35,8 @@
  *      read it: another uid, non-dumpable, ptrace/process_vm_* outside the seccomp list; and it
  *      closes every inherited fd before anything else. The zygote (fast path) runs no learner
  *      code: it only compiles it, under the same seccomp filter.
- *   7. Threading: td_sandbox_t is read-only after td_sandbox_new (but for an atomic run counter);
+ *   7. Threading: td_sandbox_t is read-only after td_sandbox_new (but for an atomic run counter
+ *      and, on cgroup v1, a keeper thread of its own: td_sandbox_warm.c);
  *      runs may go on concurrently from several threads. A session belongs to the thread that opened it (PR_SET_PDEATHSIG is bound
  *      to the creating thread: the box dies with it).
  *
@@ -141,6 +142,10 @@ td_sandbox_t *td_sandbox_new (const td_sandbox_config_t *cfg, td_error_t *err);
 void td_sandbox_destroy (td_sandbox_t **self_p);
 //  1 or 2.
 int td_sandbox_cgroup_version (const td_sandbox_t *self);
+//  cgroup v1: pause (false) or resume (true) the keeper that holds cgroup moves cheap
+//  (td_sandbox_warm.c; on by default, TUTORD_SANDBOX_WARM=0 at start turns it off). For the
+//  benchmark's before/after in one run. Returns whether a keeper exists.
+bool td_sandbox_keep_warm (td_sandbox_t *self, bool on);
 //  This process's run directories under the sandbox's cgroup roots (0 when every run cleaned
 //  up; open sessions count); for health checks and tests.
 int td_sandbox_stray_cgroups (const td_sandbox_t *self);

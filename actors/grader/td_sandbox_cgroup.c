@@ -6,7 +6,8 @@
  *   v1 (this machine): <memory>/<own cgroup>/tutord/<run>, <pids>/…, <cpuacct>/…;
  *      memory.limit_in_bytes (+ memsw when present), memory.max_usage_in_bytes for the peak,
  *      memory.oom_control's oom_kill counter; pids.max; cpuacct.usage for CPU.
- *   v2: one directory under a delegated root; memory.max, memory.swap.max=0, pids.max,
+ *   v2: one directory under a delegated root (its cgroup.controllers must offer memory and
+ *      pids; cpu when there); memory.max, memory.swap.max=0, pids.max,
  *      memory.peak, memory.events oom_kill, cpu.stat usage_usec, cgroup.kill.
  *  Nesting under our own cgroup keeps the runs inside whatever accounting the host gives tutord.
  */
@@ -61,42 +62,106 @@ s_read (const char *dir, const char *file, char *buf, size_t size)
     return 0;
 }
 
+int
+td_cg_parse_own (const char *text, const char *controller, char *out, size_t size)
+{
+    //  Each line is "hierarchy-id:controller,list:path"; v2's is "0::path".
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr (line, '\n');
+        size_t len = end? (size_t) (end - line): strlen (line);
+        char buf [TD_SBX_PATH + 128];
+        const char *next = end? end + 1: NULL;
+        if (len >= sizeof buf) {
+            line = next;
+            continue;
+        }
+        memcpy (buf, line, len);
+        buf [len] = 0;
+        line = next;
+        char *c1 = strchr (buf, ':');
+        char *c2 = c1? strchr (c1 + 1, ':'): NULL;
+        if (!c2)
+            continue;
+        *c1 = 0;
+        *c2 = 0;
+        const char *path = c2 + 1;
+        bool match = false;
+        if (*controller == 0)
+            match = strcmp (buf, "0") == 0 && c1 [1] == 0;
+        else {
+            char *save = NULL;
+            for (char *tok = strtok_r (c1 + 1, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
+                if (strcmp (tok, controller) == 0)
+                    match = true;
+        }
+        if (!match)
+            continue;
+        //  An absolute path without ".." components; "/" is the hierarchy's root ("").
+        size_t plen = strlen (path);
+        if (path [0] != '/' || strstr (path, "/../") || (plen >= 3 && strcmp (path + plen - 3, "/..") == 0))
+            return -1;
+        if (strcmp (path, "/") == 0)
+            path = "";
+        int n = snprintf (out, size, "%s", path);
+        return (n < 0 || (size_t) n >= size)? -1: 0;
+    }
+    return -1;
+}
+
+bool
+td_cg_parse_key (const char *text, const char *key, uint64_t *value)
+{
+    size_t klen = strlen (key);
+    for (const char *line = text; line && *line;) {
+        if (strncmp (line, key, klen) == 0 && line [klen] == ' ') {
+            const char *p = line + klen + 1;
+            if (*p < '0' || *p > '9')
+                return false;
+            char *end = NULL;
+            errno = 0;
+            unsigned long long v = strtoull (p, &end, 10);
+            if (errno != 0 || (*end != '\n' && *end != 0))
+                return false;
+            *value = (uint64_t) v;
+            return true;
+        }
+        line = strchr (line, '\n');
+        if (line)
+            line++;
+    }
+    return false;
+}
+
+unsigned
+td_cg_parse_controllers (const char *text)
+{
+    unsigned found = 0;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        size_t n = strcspn (p, " \t\n");
+        if ((n == 6 && strncmp (p, "memory", 6) == 0))
+            found |= TD_CG_HAS_MEMORY;
+        else
+        if (n == 4 && strncmp (p, "pids", 4) == 0)
+            found |= TD_CG_HAS_PIDS;
+        else
+        if (n == 3 && strncmp (p, "cpu", 3) == 0)
+            found |= TD_CG_HAS_CPU;
+        p += n;
+    }
+    return found;
+}
+
 //  Our own path in a v1 controller ("memory") or v2 (""), from /proc/self/cgroup.
 static int
 s_own_path (const char *controller, char *out, size_t size)
 {
-    FILE *f = fopen ("/proc/self/cgroup", "re");
-    if (!f)
+    char text [4096];
+    if (s_read ("/proc/self", "cgroup", text, sizeof text) != 0)
         return -1;
-    char line [512];
-    int found = -1;
-    while (fgets (line, sizeof line, f)) {
-        char *c1 = strchr (line, ':');
-        char *c2 = c1? strchr (c1 + 1, ':'): NULL;
-        if (!c2)
-            continue;
-        *c2 = 0;
-        char *path = c2 + 1;
-        path [strcspn (path, "\n")] = 0;
-        bool match = false;
-        if (*controller == 0)
-            match = strcmp (line, "0") == 0 && c1 [1] == 0;
-        else {
-            char *list = c1 + 1, *save = NULL;
-            for (char *tok = strtok_r (list, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
-                if (strcmp (tok, controller) == 0)
-                    match = true;
-        }
-        if (match) {
-            if (strcmp (path, "/") == 0)
-                path = "";
-            if ((size_t) snprintf (out, size, "%s", path) < size)
-                found = 0;
-            break;
-        }
-    }
-    fclose (f);
-    return found;
+    return td_cg_parse_own (text, controller, out, size);
 }
 
 static int
@@ -108,11 +173,13 @@ s_mkdir (const char *path)
 }
 
 static int
-s_v1_base (const char *controller, const char *override, char *out, size_t size)
+s_v1_base (const char *base, const char *controller, const char *override, char *out, size_t size)
 {
     char own [TD_SBX_PATH];
-    char mount [64];
-    snprintf (mount, sizeof mount, CG_BASE "/%s", controller);
+    char mount [TD_SBX_PATH];
+    int m = snprintf (mount, sizeof mount, "%s/%s", base, controller);
+    if (m < 0 || (size_t) m >= sizeof mount)
+        return -1;
     struct stat st;
     if (stat (mount, &st) != 0)
         return -1;
@@ -129,7 +196,8 @@ s_v1_base (const char *controller, const char *override, char *out, size_t size)
     return s_mkdir (out);
 }
 
-//  Remove run directories a dead process left behind ("r<pid>-…", "s<pid>-…"): a crashed server
+//  Remove run directories a dead process left behind ("r<pid>-…", "s<pid>-…", and the warm
+//  keeper's "w<pid>-…", td_sandbox_warm.c): a crashed server
 //  must not leak cgroups. Directories of live processes (another grader sharing the root) stay.
 static void
 s_sweep (const char *root)
@@ -141,7 +209,8 @@ s_sweep (const char *root)
         return;
     struct dirent *e;
     while ((e = readdir (dir))) {
-        if (e->d_type != DT_DIR || (e->d_name [0] != 'r' && e->d_name [0] != 's'))
+        if (e->d_type != DT_DIR || (e->d_name [0] != 'r' && e->d_name [0] != 's'
+                                    && e->d_name [0] != 'w'))
             continue;
         char *end = NULL;
         long pid = strtol (e->d_name + 1, &end, 10);
@@ -157,9 +226,19 @@ s_sweep (const char *root)
 int
 td_cg_root_init (td_cg_root_t *root, const char *override, td_error_t *err)
 {
+    return td_cg_root_init_at (root, CG_BASE, override, err);
+}
+
+int
+td_cg_root_init_at (td_cg_root_t *root, const char *base, const char *override, td_error_t *err)
+{
     memset (root, 0, sizeof *root);
     struct stat st;
-    if (stat (CG_BASE "/cgroup.controllers", &st) == 0) {
+    char probe [TD_SBX_PATH];
+    int pn = snprintf (probe, sizeof probe, "%s/cgroup.controllers", base);
+    if (pn < 0 || (size_t) pn >= sizeof probe)
+        return td_error_set (err, TD_ERR_INTERNAL, NULL, "the cgroup mount path is too long");
+    if (stat (probe, &st) == 0) {
         root->version = 2;
         char own [TD_SBX_PATH] = "";
         const char *env = getenv ("TUTORD_CGROUP_ROOT");
@@ -171,12 +250,22 @@ td_cg_root_init (td_cg_root_t *root, const char *override, td_error_t *err)
         else {
             if (s_own_path ("", own, sizeof own) != 0)
                 own [0] = 0;
-            n = snprintf (root->mem, sizeof root->mem, CG_BASE "%s/tutord", own);
+            n = snprintf (root->mem, sizeof root->mem, "%s%s/tutord", base, own);
         }
         if (n < 0 || (size_t) n >= sizeof root->mem || s_mkdir (root->mem) != 0)
             return td_error_set (err, TD_ERR_INTERNAL, NULL, "cannot create cgroup v2 root %s",
                                  root->mem);
-        if (s_write (root->mem, "cgroup.subtree_control", "+memory +pids +cpu") != 0)
+        //  The controllers our runs need must be available to the root (delegated to it).
+        char avail [512];
+        unsigned have = s_read (root->mem, "cgroup.controllers", avail, sizeof avail) == 0
+                      ? td_cg_parse_controllers (avail): 0;
+        if ((have & (TD_CG_HAS_MEMORY | TD_CG_HAS_PIDS)) != (TD_CG_HAS_MEMORY | TD_CG_HAS_PIDS))
+            return td_error_set (err, TD_ERR_INTERNAL, NULL,
+                                 "cgroup v2 root %s lacks the memory and pids controllers: set "
+                                 "TUTORD_CGROUP_ROOT to a delegated cgroup", root->mem);
+        root->v2_cpu = (have & TD_CG_HAS_CPU) != 0;
+        if (s_write (root->mem, "cgroup.subtree_control",
+                     root->v2_cpu? "+memory +pids +cpu": "+memory +pids") != 0)
             return td_error_set (err, TD_ERR_INTERNAL, NULL,
                                  "cgroup v2 root %s is not delegated (memory, pids, cpu): set "
                                  "TUTORD_CGROUP_ROOT to a delegated cgroup", root->mem);
@@ -184,11 +273,11 @@ td_cg_root_init (td_cg_root_t *root, const char *override, td_error_t *err)
         return 0;
     }
     root->version = 1;
-    if (s_v1_base ("memory", override, root->mem, sizeof root->mem) != 0
-    ||  s_v1_base ("pids", override, root->pids, sizeof root->pids) != 0)
+    if (s_v1_base (base, "memory", override, root->mem, sizeof root->mem) != 0
+    ||  s_v1_base (base, "pids", override, root->pids, sizeof root->pids) != 0)
         return td_error_set (err, TD_ERR_INTERNAL, NULL,
                              "cannot create cgroup v1 memory/pids directories (need root)");
-    if (s_v1_base ("cpuacct", override, root->cpu, sizeof root->cpu) != 0)
+    if (s_v1_base (base, "cpuacct", override, root->cpu, sizeof root->cpu) != 0)
         root->cpu [0] = 0;          //  CPU then comes from rusage only
     //  Children must see their parent's limits (hierarchical accounting).
     s_write (root->mem, "memory.use_hierarchy", "1");
@@ -291,12 +380,9 @@ td_cg_cpu_usec (const td_cg_t *cg, uint64_t *usec)
 {
     char buf [512];
     if (cg->version == 2) {
-        if (s_read (cg->mem, "cpu.stat", buf, sizeof buf) != 0)
+        if (s_read (cg->mem, "cpu.stat", buf, sizeof buf) != 0
+        ||  !td_cg_parse_key (buf, "usage_usec", usec))
             return -1;
-        char *p = strstr (buf, "usage_usec ");
-        if (!p)
-            return -1;
-        *usec = strtoull (p + 11, NULL, 10);
         return 0;
     }
     if (!cg->cpu [0] || s_read (cg->cpu, "cpuacct.usage", buf, sizeof buf) != 0)
@@ -317,18 +403,16 @@ td_cg_stats (const td_cg_t *cg, uint64_t *peak_kb, bool *oom)
     if (cg->version == 2) {
         if (s_read (dir, "memory.peak", buf, sizeof buf) == 0)
             *peak_kb = strtoull (buf, NULL, 10) / 1024;
-        if (s_read (dir, "memory.events", buf, sizeof buf) == 0) {
-            char *p = strstr (buf, "oom_kill ");
-            *oom = p && strtoull (p + 9, NULL, 10) > 0;
-        }
+        uint64_t kills = 0;
+        if (s_read (dir, "memory.events", buf, sizeof buf) == 0)
+            *oom = td_cg_parse_key (buf, "oom_kill", &kills) && kills > 0;
         return;
     }
     if (s_read (dir, "memory.max_usage_in_bytes", buf, sizeof buf) == 0)
         *peak_kb = strtoull (buf, NULL, 10) / 1024;
-    if (s_read (dir, "memory.oom_control", buf, sizeof buf) == 0) {
-        char *p = strstr (buf, "oom_kill ");
-        *oom = p && strtoull (p + 9, NULL, 10) > 0;
-    }
+    uint64_t kills = 0;
+    if (s_read (dir, "memory.oom_control", buf, sizeof buf) == 0)
+        *oom = td_cg_parse_key (buf, "oom_kill", &kills) && kills > 0;
 }
 
 static int

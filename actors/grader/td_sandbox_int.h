@@ -26,6 +26,7 @@ typedef struct {
     char mem [TD_SBX_PATH];         //  v1 per controller; v2: mem holds the one root
     char pids [TD_SBX_PATH];
     char cpu [TD_SBX_PATH];         //  v1 cpuacct; "" when absent
+    bool v2_cpu;                    //  v2: the cpu controller is delegated too
 } td_cg_root_t;
 
 typedef struct {
@@ -37,6 +38,20 @@ typedef struct {
 } td_cg_t;
 
 int td_cg_root_init (td_cg_root_t *root, const char *override, td_error_t *err);
+//  The same with the cgroup file systems mounted at base (tests use a fixture tree).
+int td_cg_root_init_at (td_cg_root_t *root, const char *base, const char *override,
+                        td_error_t *err);
+//  Parsers of the kernel's cgroup files, pure (unit-tested with fixtures):
+//  our path for a v1 controller ("memory") or v2 ("") from /proc/self/cgroup's text ("" for the
+//  root); 0, or -1 when absent, relative, holding "..", or too long.
+int td_cg_parse_own (const char *text, const char *controller, char *out, size_t size);
+//  The value of a "key value" line (memory.events, cpu.stat, memory.oom_control).
+bool td_cg_parse_key (const char *text, const char *key, uint64_t *value);
+//  cgroup.controllers' text -> TD_CG_HAS_* bits.
+#define TD_CG_HAS_MEMORY    1u
+#define TD_CG_HAS_PIDS      2u
+#define TD_CG_HAS_CPU       4u
+unsigned td_cg_parse_controllers (const char *text);
 int td_cg_create (const td_cg_root_t *root, td_cg_t *cg, const char *name, const td_limits_t *lim);
 int td_cg_attach (const td_cg_t *cg, pid_t pid);
 //  Open each cgroup.procs for writing (a child joins by writing "0"); fds [3], -1 when unused.
@@ -126,6 +141,15 @@ typedef struct {
 //  Runs as pid 1 of the new namespaces; never returns.
 __attribute__ ((noreturn)) void td_sbx_child_main (const td_sbx_plan_t *plan);
 
+//  ---- keeping cgroup v1 moves cheap (td_sandbox_warm.c)
+typedef struct td_sbx_warm td_sbx_warm_t;
+//  Start the keeper on a v1 root (NULL on v2, when TUTORD_SANDBOX_WARM=0, or on failure: runs
+//  then simply pay the slow first move).
+td_sbx_warm_t *td_sbx_warm_start (const td_cg_root_t *root);
+void td_sbx_warm_stop (td_sbx_warm_t **self_p);
+void td_sbx_warm_pause (td_sbx_warm_t *self, bool paused);
+uint64_t td_sbx_warm_moves (const td_sbx_warm_t *self);
+
 //  ---- shared helpers (td_sandbox.c)
 struct _td_sandbox_t {
     char python [TD_SBX_PATH];
@@ -134,6 +158,7 @@ struct _td_sandbox_t {
     td_cg_root_t cg;
     struct sock_fprog prog;
     uint64_t seq;                   //  run counter (atomic)
+    td_sbx_warm_t *warm;            //  v1 only, NULL otherwise (td_sandbox_warm.c)
 };
 
 int td_sbx_plan_init (td_sandbox_t *self, td_sbx_plan_t *plan, const td_run_spec_t *spec,
