@@ -6,11 +6,13 @@
  *  /health, and supervision. This file is only the verb table: the content verbs live in
  *  td_catalog_course.c, td_catalog_node.c, td_catalog_enrol.c and td_catalog_upsert.c (shared
  *  access rules in td_catalog_access.c, validation in td_catalog_check.c), the per-user drafts
- *  and snippets in td_catalog_draft.c and td_catalog_snippet.c (td_catalog_user.h).
+ *  and snippets in td_catalog_draft.c and td_catalog_snippet.c (td_catalog_user.h), drip per
+ *  cohort in td_catalog_cohort.c, progress in td_catalog_progress.c, exams in td_catalog_exam.c.
  */
 #include "td_actor.h"
 #include "td_catalog.h"
 #include "td_catalog_user.h"
+#include "td_catalog_grading.h"     //  item.grading, for the grader (GRADER.md)
 
 static const td_verb_t s_verbs [] = {
     { "course.list",        td_catalog_course_list },
@@ -30,6 +32,7 @@ static const td_verb_t s_verbs [] = {
     { "lesson.reorder",     td_catalog_lesson_reorder },
     { "item.create",        td_catalog_item_create },
     { "item.get",           td_catalog_item_get },
+    { "item.grading",       td_catalog_item_grading },
     { "item.update",        td_catalog_item_update },
     { "item.delete",        td_catalog_item_delete },
     { "enrol",              td_catalog_enrol },
@@ -45,6 +48,11 @@ static const td_verb_t s_verbs [] = {
     { "snippet.star",       td_catalog_snippet_star },
     { "snippet.unstar",     td_catalog_snippet_unstar },
     { "snippet.similar",    td_catalog_snippet_similar },
+    { "drip.put",           td_catalog_drip_put },
+    { "drip.delete",        td_catalog_drip_delete },
+    { "drip.list",          td_catalog_drip_list },
+    { "progress.get",       td_catalog_progress_get },
+    { "exam.get",           td_catalog_exam_get },
     { NULL, NULL }
 };
 
@@ -53,6 +61,8 @@ const td_actor_spec_t td_catalog_actor = {
     .service = "catalog",
     .needs_db = true,
     .verbs = s_verbs,
-    .tick = td_catalog_release_tick,    //  scheduled publishing (CATALOG.md §5)
+    .init = td_catalog_init,            //  grade.result subscription, grader catch-up
+    .fini = td_catalog_fini,
+    .tick = td_catalog_tick,            //  scheduled publishing, drip, catch-up (CATALOG.md §5, §6)
     .tick_ms = 5000,
 };

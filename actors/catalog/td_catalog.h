@@ -37,6 +37,8 @@ typedef struct {
     char org [80];              //  its org id
     bool published;
     bool public_;
+    char version [96];          //  its tree's version (tree_version:updated_at), for the cache
+    bool dripped;               //  linked to at least one cohort
 } td_cat_course_t;
 
 //  The JSON columns of a course (alias c), for json_build_object.
@@ -83,7 +85,45 @@ td_principal_t *td_cat_gate (td_actor_t *actor, td_call_t *call, td_cat_level_t 
 
 //  The whole tree of a course as JSON (authors' view; td_cat_learner_tree hides answers).
 json_t *td_cat_tree (td_actor_t *actor, td_call_t *call, const char *course_id, bool *failed);
+//  The tree as a learner in these cohorts sees it: only the modules released to them (drip,
+//  CATALOG.md §5); cohorts is a PostgreSQL text[] literal, NULL for every module.
+json_t *td_cat_tree_for (td_actor_t *actor, td_call_t *call, const char *course_id,
+                         const char *cohorts, bool *failed);
+//  Hides answers, and the items of exam pools (a lesson with a pool gets "exam": true).
 void td_cat_learner_tree (json_t *tree);
+//  The caller's cohorts as a PostgreSQL text[] literal (malloc'd, "{}" when none); NULL when
+//  out of memory.
+char *td_cat_cohorts (const td_principal_t *p);
+
+//  Drip per cohort and progress (td_catalog_cohort.c, td_catalog_progress.c, td_catalog_exam.c).
+//  The actor's state: its event subscription and the grader catch-up client.
+int td_catalog_init (td_actor_t *actor);
+void td_catalog_fini (td_actor_t *actor);
+//  The catalog's tick: scheduled publishing, drip announcements and the grader catch-up.
+void td_catalog_tick (td_actor_t *actor);
+//  The rendered learner trees of course.get (td_catalog_cache.c), valid for one (course,
+//  version, released modules); entries live in the actor's state.
+typedef struct td_cat_cache td_cat_cache_t;
+td_cat_cache_t *td_cat_cache_new (void);
+void td_cat_cache_destroy (td_cat_cache_t **self_p);
+td_cat_cache_t *td_catalog_cache (td_actor_t *actor);      //  NULL before init
+//  The packed learner tree (msgpack) or NULL; valid until the next put.
+const void *td_cat_cache_get (td_cat_cache_t *self, const char *course, const char *version,
+                              int modules, size_t *size);
+void td_cat_cache_put (td_cat_cache_t *self, const char *course, const char *version, int modules,
+                       const void *data, size_t size);
+//  Announce the modules released to cohorts since the last tick (catalog.published).
+void td_catalog_drip_tick (td_actor_t *actor);
+//  Publish an event of the catalog (data stolen; NULL data publishes nothing).
+void td_catalog_emit (td_actor_t *actor, const char *type, const char *user, const char *org,
+                      const char *subject, json_t *data);
+//  Record that an enrolled learner opened an item (started, last accessed; material: completed).
+void td_catalog_item_opened (td_actor_t *actor, td_call_t *call, const char *user,
+                             const char *course_id, const char *item_id, const char *kind);
+//  Apply one grader result to progress, once per submission id. 1 applied, 0 duplicate or not
+//  an item, -1 database failure.
+int td_catalog_apply_result (td_actor_t *actor, const char *submission_id, const char *user,
+                             const char *item_id, bool passed, const char *finished_at);
 //  Remove from an item (with kind and content) what learners must never see (CATALOG.md §1).
 void td_cat_learner_item (json_t *item);
 
@@ -121,5 +161,10 @@ int td_catalog_enrol (td_actor_t *self, td_call_t *call);
 int td_catalog_unenrol (td_actor_t *self, td_call_t *call);
 int td_catalog_enrolment_list (td_actor_t *self, td_call_t *call);
 int td_catalog_course_upsert (td_actor_t *self, td_call_t *call);
+int td_catalog_drip_put (td_actor_t *self, td_call_t *call);
+int td_catalog_drip_delete (td_actor_t *self, td_call_t *call);
+int td_catalog_drip_list (td_actor_t *self, td_call_t *call);
+int td_catalog_progress_get (td_actor_t *self, td_call_t *call);
+int td_catalog_exam_get (td_actor_t *self, td_call_t *call);
 
 #endif

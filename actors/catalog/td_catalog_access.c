@@ -7,6 +7,7 @@
  *  whoever may read but not author is refused (403).
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include "td_catalog.h"
 #include "td_json.h"
@@ -155,7 +156,9 @@ td_cat_access (const td_principal_t *p, const td_cat_course_t *c)
 //  A course counts as published from its publish_at on, even before the release tick has
 //  flipped its status (TD_CAT_RELEASED), so what a learner sees is exact to the request.
 #define S_COURSE_COLUMNS "SELECT c.id, c.org_id, CASE WHEN " TD_CAT_RELEASED \
-    " THEN 'published' ELSE c.status END, c.visibility FROM catalog_courses c"
+    " THEN 'published' ELSE c.status END, c.visibility," \
+    " c.tree_version || ':' || c.updated_at::text, EXISTS (SELECT 1 FROM catalog_course_cohorts k" \
+    " WHERE k.course_id = c.id) FROM catalog_courses c"
 static const char *s_course_of [] = {
     S_COURSE_COLUMNS " WHERE c.id = $1::uuid",
     S_COURSE_COLUMNS " JOIN catalog_modules m ON m.course_id = c.id WHERE m.id = $1::uuid",
@@ -197,6 +200,8 @@ td_cat_gate (td_actor_t *actor, td_call_t *call, td_cat_level_t level, bool auth
         snprintf (course->org, sizeof course->org, "%s", PQgetvalue (res, 0, 1));
         course->published = strcmp (PQgetvalue (res, 0, 2), "published") == 0;
         course->public_ = strcmp (PQgetvalue (res, 0, 3), "public") == 0;
+        snprintf (course->version, sizeof course->version, "%s", PQgetvalue (res, 0, 4));
+        course->dripped = strcmp (PQgetvalue (res, 0, 5), "t") == 0;
         a = td_cat_access (p, course);
     }
     PQclear (res);
@@ -217,7 +222,16 @@ td_cat_gate (td_actor_t *actor, td_call_t *call, td_cat_level_t level, bool auth
 json_t *
 td_cat_tree (td_actor_t *actor, td_call_t *call, const char *course_id, bool *failed)
 {
-    const char *params [] = { course_id };
+    return td_cat_tree_for (actor, call, course_id, NULL, failed);
+}
+
+//  One query whatever the tree's size; r.n is how many modules (by position) the caller sees:
+//  all of them unless a cohort of theirs is linked to the course (drip, CATALOG.md §5).
+json_t *
+td_cat_tree_for (td_actor_t *actor, td_call_t *call, const char *course_id, const char *cohorts,
+                 bool *failed)
+{
+    const char *params [] = { course_id, cohorts };
     return td_cat_query_json (actor, call,
         "SELECT json_build_object(" TD_CAT_COURSE_FIELDS ", 'modules', coalesce(("
         "  SELECT json_agg(json_build_object('id', m.id, 'slug', m.slug, 'title', m.title,"
@@ -227,8 +241,32 @@ td_cat_tree (td_actor_t *actor, td_call_t *call, const char *course_id, bool *fa
         "          SELECT json_agg(json_build_object(" TD_CAT_ITEM_FIELDS ") ORDER BY i.position)"
         "          FROM catalog_items i WHERE i.lesson_id = l.id), '[]'))"
         "        ORDER BY l.position) FROM catalog_lessons l WHERE l.module_id = m.id), '[]'))"
-        "    ORDER BY m.position) FROM catalog_modules m WHERE m.course_id = c.id), '[]'))"
-        " FROM catalog_courses c WHERE c.id = $1::uuid", 1, params, failed);
+        "    ORDER BY m.position) FROM catalog_modules m"
+        "    WHERE m.course_id = c.id AND m.position < r.n), '[]'))"
+        " FROM catalog_courses c CROSS JOIN LATERAL (SELECT CASE WHEN $2::text[] IS NULL"
+        "   THEN 2147483647 ELSE coalesce (catalog_released_modules (c.id, $2::text[]),"
+        "   2147483647) END AS n) r"
+        " WHERE c.id = $1::uuid", 2, params, failed);
+}
+
+char *
+td_cat_cohorts (const td_principal_t *p)
+{
+    size_t n = td_principal_cohort_count (p);
+    char *buf = malloc (3 + n * 100);
+    if (!buf)
+        return NULL;
+    strcpy (buf, "{");
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = td_principal_cohort_at (p, i, NULL, NULL);
+        //  identity's ids are uuids: skip anything that would need quoting in the literal
+        if (!id || strlen (id) > 90 || strpbrk (id, "\\\"{},"))
+            continue;
+        len += (size_t) sprintf (buf + len, "%s\"%s\"", len > 1? ",": "", id);
+    }
+    strcpy (buf + len, "}");
+    return buf;
 }
 
 static void
@@ -273,13 +311,35 @@ td_cat_learner_item (json_t *item)
     }
 }
 
+//  An exercise of a lesson's exam pool (content.exam true).
+static bool
+s_is_exam (const json_t *item)
+{
+    const char *kind = json_string_value (json_object_get (item, "kind"));
+    return kind && strcmp (kind, "exercise") == 0
+        && json_is_true (json_object_get (json_object_get (item, "content"), "exam"));
+}
+
 void
 td_cat_learner_tree (json_t *tree)
 {
-    size_t i, j, k;
-    json_t *m, *l, *it;
+    size_t i, j;
+    json_t *m, *l;
     json_array_foreach (json_object_get (tree, "modules"), i, m)
-        json_array_foreach (json_object_get (m, "lessons"), j, l)
-            json_array_foreach (json_object_get (l, "items"), k, it)
+        json_array_foreach (json_object_get (m, "lessons"), j, l) {
+            //  a learner gets one exam exercise through GET /lessons/{id}/exam, not the pool
+            json_t *items = json_object_get (l, "items");
+            bool exam = false;
+            for (size_t k = 0; k < json_array_size (items); ) {
+                json_t *it = json_array_get (items, k);
+                if (s_is_exam (it)) {
+                    exam = true;
+                    json_array_remove (items, k);
+                    continue;
+                }
                 td_cat_learner_item (it);
+                k++;
+            }
+            json_object_set_new (l, "exam", json_boolean (exam));
+        }
 }

@@ -279,6 +279,33 @@ s_exercise (const json_t *c, const char *prefix, td_error_t *err)
     return 0;
 }
 
+//  A material's conversation context for conversation practice (issue 7): {scenario, role,
+//  goals: [str], level}; all required when the object is there.
+static int
+s_conversation (const json_t *c, const char *prefix, td_error_t *err)
+{
+    static const char *levels [] = { "A1", "A2", "B1", "B2", "C1", NULL };
+    char p [160];
+    snprintf (p, sizeof p, "%sconversation.", prefix);
+    if (!json_is_object (c))
+        return s_bad (err, prefix, "conversation", "must be an object {scenario, role, goals, level}");
+    if (s_text (c, "scenario", true, false, 2000, p, err)
+     || s_text (c, "role", true, false, MAX_TITLE, p, err))
+        return -1;
+    const json_t *goals = json_object_get (c, "goals");
+    if (!json_is_array (goals) || json_array_size (goals) < 1 || json_array_size (goals) > 20)
+        return s_bad (err, p, "goals", "must be a list of 1 to 20 goals");
+    size_t i;
+    const json_t *g;
+    json_array_foreach (goals, i, g)
+        if (!json_is_string (g) || s_chars (json_string_value (g)) < 1
+            || s_chars (json_string_value (g)) > 500)
+            return s_bad (err, p, "goals", "must hold goals of 1 to 500 characters");
+    if (!json_object_get (c, "level"))
+        return s_bad (err, p, "level", "is required");
+    return s_one_of (c, "level", levels, p, err);
+}
+
 int
 td_cat_check_content (const char *kind, const json_t *c, const char *prefix, td_error_t *err)
 {
@@ -297,7 +324,8 @@ td_cat_check_content (const char *kind, const json_t *c, const char *prefix, td_
                 || strcmp (json_string_value (json_object_get (b, "type")), "markdown") != 0
                 || s_text (b, "text", true, true, MAX_TEXT, p, err))
                 return s_bad (err, p, "blocks", "must hold {type: markdown, text} blocks");
-        return 0;
+        const json_t *conv = json_object_get (c, "conversation");
+        return conv? s_conversation (conv, p, err): 0;
     }
     if (strcmp (kind, "exercise") == 0)
         return s_exercise (c, p, err);

@@ -219,6 +219,23 @@ td_catalog_course_create (td_actor_t *actor, td_call_t *call)
     return td_cat_reply (call, 201, row);
 }
 
+//  How many modules (by position) the caller's cohorts have released of a dripped course;
+//  INT32_MAX when none is linked (the whole course). -1 when the database failed.
+static int
+s_released (td_actor_t *actor, td_call_t *call, const char *course, const char *cohorts)
+{
+    const char *params [] = { course, cohorts };
+    PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call),
+        "SELECT coalesce (catalog_released_modules ($1::uuid, $2::text[]), 2147483647)", 2, params);
+    if (!res)
+        return -1;
+    int n = PQntuples (res) == 1? atoi (PQgetvalue (res, 0, 0)): -1;
+    PQclear (res);
+    return n;
+}
+
+//  The whole tree. Learners get the modules released to their cohorts with answers hidden,
+//  from the cache of rendered trees when the course has not changed (td_catalog_cache.c).
 int
 td_catalog_course_get (td_actor_t *actor, td_call_t *call)
 {
@@ -227,14 +244,47 @@ td_catalog_course_get (td_actor_t *actor, td_call_t *call)
     td_principal_t *p = td_cat_gate (actor, call, TD_CAT_COURSE, false, &c, &access);
     if (!p)
         return TD_ACTOR_OK;
+    //  learners see the modules released to their cohorts (drip, CATALOG.md §5)
+    char *cohorts = access == TD_CAT_AUTHOR? NULL: td_cat_cohorts (p);
     td_principal_destroy (&p);
+    if (access != TD_CAT_AUTHOR && !cohorts)
+        return td_call_error (call, TD_ERR_INTERNAL, NULL, "out of memory"), TD_ACTOR_OK;
+    int modules = 2147483647;
+    if (cohorts && c.dripped && (modules = s_released (actor, call, c.id, cohorts)) < 0) {
+        free (cohorts);
+        return td_cat_db_down (call);
+    }
+    td_cat_cache_t *cache = cohorts? td_catalog_cache (actor): NULL;
+    size_t size = 0;
+    const void *hit = cache? td_cat_cache_get (cache, c.id, c.version, modules, &size): NULL;
+    if (hit) {
+        free (cohorts);
+        td_call_reply (call, 200, hit, size);
+        return TD_ACTOR_OK;
+    }
     bool failed;
-    json_t *tree = td_cat_tree (actor, call, c.id, &failed);
+    json_t *tree = td_cat_tree_for (actor, call, c.id, cohorts, &failed);
+    free (cohorts);
     if (!tree)
         return td_cat_missing (call, failed, "course");
-    if (access != TD_CAT_AUTHOR)
-        td_cat_learner_tree (tree);
-    return td_cat_reply (call, 200, tree);
+    if (access == TD_CAT_AUTHOR)
+        return td_cat_reply (call, 200, tree);
+    td_cat_learner_tree (tree);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
+    td_error_t err;
+    if (td_json_to_mp (tree, &pk, &err) == 0) {
+        if (cache)
+            td_cat_cache_put (cache, c.id, c.version, modules, buf.data, buf.size);
+        td_call_reply (call, 200, buf.data, buf.size);
+    }
+    else
+        td_call_error (call, TD_ERR_INTERNAL, NULL, "the catalog could not encode its answer");
+    msgpack_sbuffer_destroy (&buf);
+    json_decref (tree);
+    return TD_ACTOR_OK;
 }
 
 int

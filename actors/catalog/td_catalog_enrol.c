@@ -1,10 +1,11 @@
 /*  td_catalog_enrol — enrolments: enrol, unenrol and the caller's courses with their progress.
  *
  *  Only a signed-in user enrols (an API key or system is not a learner: 403, as for drafts and
- *  snippets), and only in a course they may read. Progress is the share of the course's items the
- *  learner completed (catalog_item_progress); deriving completion from the grader's and session's
- *  events comes later.
+ *  snippets), and only in a course they may read. Progress is the share of the course's units the
+ *  learner completed (schema/0007's catalog_lesson_stats over catalog_item_progress, which
+ *  td_catalog_progress.c derives from the grader's results and the learner's reads).
  */
+#include <stdlib.h>
 #include <string.h>
 #include "td_catalog.h"
 
@@ -75,27 +76,39 @@ td_catalog_unenrol (td_actor_t *actor, td_call_t *call)
     return TD_ACTOR_OK;
 }
 
+//  Each enrolled course with its progress (CATALOG.md §6): items and completed count units
+//  (items outside exam pools, one per lesson exam), started, completed, last accessed and the
+//  next lesson among those released to the learner's cohorts.
 int
 td_catalog_enrolment_list (td_actor_t *actor, td_call_t *call)
 {
     char user [80];
     if (!s_user (call, user, sizeof user))
         return TD_ACTOR_OK;
-    const char *params [] = { user };
+    td_error_t err;
+    td_principal_t *p = td_principal_new (td_call_auth (call), &err);
+    char *cohorts = p? td_cat_cohorts (p): NULL;
+    td_principal_destroy (&p);
+    if (!cohorts)
+        return td_call_error (call, TD_ERR_INTERNAL, NULL, "out of memory"), TD_ACTOR_OK;
+    const char *params [] = { user, cohorts };
     bool failed;
     json_t *items = td_cat_query_json (actor, call,
         "SELECT coalesce (json_agg (json_build_object (" TD_CAT_COURSE_FIELDS ","
         "   'enrolled_at', e.created_at, 'items', t.total, 'completed', t.done,"
-        "   'progress', CASE WHEN t.total = 0 THEN 0 ELSE floor (100.0 * t.done / t.total)::int END)"
+        "   'progress', CASE WHEN t.total = 0 THEN 0 ELSE floor (100.0 * t.done / t.total)::int END,"
+        "   'percent', CASE WHEN t.total = 0 THEN 0 ELSE floor (100.0 * t.done / t.total)::int END,"
+        "   'started', t.touched > 0, 'course_completed', t.total > 0 AND t.done = t.total,"
+        "   'last_accessed_at', t.last_accessed_at,"
+        "   'next_lesson', catalog_next_lesson ($1, c.id, $2::text[]))"
         "   ORDER BY e.created_at, c.id), '[]')"
         " FROM catalog_enrolments e JOIN catalog_courses c ON c.id = e.course_id"
-        " CROSS JOIN LATERAL (SELECT count (i.id) AS total, count (p.item_id) AS done"
-        "   FROM catalog_modules m JOIN catalog_lessons l ON l.module_id = m.id"
-        "   JOIN catalog_items i ON i.lesson_id = l.id"
-        "   LEFT JOIN catalog_item_progress p ON p.item_id = i.id AND p.user_id = $1"
-        "     AND p.status = 'completed'"
-        "   WHERE m.course_id = c.id) t"
-        " WHERE e.user_id = $1", 1, params, &failed);
+        " CROSS JOIN LATERAL (SELECT coalesce (sum (s.total), 0)::int AS total,"
+        "   coalesce (sum (s.done), 0)::int AS done, coalesce (sum (s.touched), 0)::int AS touched,"
+        "   max (s.last_accessed_at) AS last_accessed_at"
+        "   FROM catalog_lesson_stats ($1, c.id) s) t"
+        " WHERE e.user_id = $1", 2, params, &failed);
+    free (cohorts);
     if (!items)
         return td_cat_db_down (call);
     return td_cat_reply (call, 200, json_pack ("{s:o}", "items", items));

@@ -234,6 +234,9 @@ int td_catalog_course_reorder (td_actor_t *a, td_call_t *call) { return s_reorde
 int td_catalog_module_reorder (td_actor_t *a, td_call_t *call) { return s_reorder (a, call, TD_CAT_LESSON); }
 int td_catalog_lesson_reorder (td_actor_t *a, td_call_t *call) { return s_reorder (a, call, TD_CAT_ITEM); }
 
+//  Learners see an item only in a module released to them (drip) and, for an exercise of an
+//  exam pool, only the one they were given (td_catalog_exam.c); an enrolled learner's read is
+//  recorded as progress (started, last accessed; material completed).
 int
 td_catalog_item_get (td_actor_t *actor, td_call_t *call)
 {
@@ -242,16 +245,37 @@ td_catalog_item_get (td_actor_t *actor, td_call_t *call)
     td_principal_t *p = td_cat_gate (actor, call, TD_CAT_ITEM, false, &c, &access);
     if (!p)
         return TD_ACTOR_OK;
+    char user [80] = "";
+    if (td_principal_kind (p) == TD_PRINCIPAL_USER && td_principal_user (p))
+        snprintf (user, sizeof user, "%s", td_principal_user (p));
+    char *cohorts = access == TD_CAT_AUTHOR? NULL: td_cat_cohorts (p);
     td_principal_destroy (&p);
+    if (access != TD_CAT_AUTHOR && !cohorts)
+        return td_call_error (call, TD_ERR_INTERNAL, NULL, "out of memory"), TD_ACTOR_OK;
     char id [64];
     td_cat_param (call, "id", id, sizeof id);
-    const char *params [] = { id, c.id };
+    const char *params [] = { id, c.id, cohorts, user };
     bool failed;
     json_t *item = td_cat_query_json (actor, call,
-        "SELECT json_build_object(" TD_CAT_ITEM_FIELDS ", 'course_id', $2::text)"
-        " FROM catalog_items i WHERE i.id = $1::uuid", 2, params, &failed);
+        "SELECT json_build_object(" TD_CAT_ITEM_FIELDS ", 'course_id', $2::text,"
+        "  '_visible', $3::text[] IS NULL OR (m.position < coalesce (catalog_released_modules"
+        "    ($2::uuid, $3::text[]), 2147483647) AND (NOT catalog_is_exam (i.kind, i.content)"
+        "    OR EXISTS (SELECT 1 FROM catalog_exam_assignments x WHERE x.user_id = $4"
+        "      AND x.item_id = i.id))))"
+        " FROM catalog_items i JOIN catalog_lessons l ON l.id = i.lesson_id"
+        " JOIN catalog_modules m ON m.id = l.module_id WHERE i.id = $1::uuid", 4, params, &failed);
+    free (cohorts);
     if (!item)
         return td_cat_missing (call, failed, "item");
+    bool visible = json_is_true (json_object_get (item, "_visible"));
+    json_object_del (item, "_visible");
+    if (!visible) {
+        json_decref (item);
+        return td_cat_missing (call, false, "item");
+    }
+    if (*user)
+        td_catalog_item_opened (actor, call, user, c.id, id,
+                                json_string_value (json_object_get (item, "kind")));
     if (access != TD_CAT_AUTHOR)
         td_cat_learner_item (item);
     return td_cat_reply (call, 200, item);
