@@ -61,6 +61,12 @@ s_init (td_actor_t *self)
     }
     if (*st->cfg->google_jwks)
         st->google = id_google_new (st->cfg);
+    //  The LISTEN thread; the `me` cache unless TUTORD_IDENTITY_ME_CACHE=0 (for comparisons)
+    const char *mc = getenv ("TUTORD_IDENTITY_ME_CACHE");
+    st->lsn = id_listen_start (st->cfg->db, !(mc && strcmp (mc, "0") == 0));
+    if (!st->lsn)
+        td_warn (td_actor_name (self), NULL, "no LISTEN thread: `me` is not cached and "
+                 "revocations are answered without waiting for the bridges");
     td_actor_set_state (self, st);
     return 0;
 }
@@ -70,6 +76,7 @@ s_fini (td_actor_t *self)
 {
     id_state_t *st = td_actor_state (self);
     if (st) {
+        id_listen_stop (&st->lsn);
         id_google_destroy (&st->google);
         free (st);
         td_actor_set_state (self, NULL);

@@ -31,9 +31,12 @@
 #define ID_LIST_MAX       200
 
 typedef struct id_google id_google_t;
+typedef struct id_listen id_listen_t;
 
 typedef struct {
     const td_config_t *cfg;
+    id_listen_t *lsn;               //  td_identity_notify.c: LISTEN thread and `me` cache
+    uint64_t barriers, barrier_fails;
     id_google_t *google;            //  NULL when Google sign-in is not configured
     char dummy_hash [crypto_pwhash_STRBYTES];  //  verified against for unknown accounts
     int64_t next_cleanup_ms;
@@ -93,6 +96,10 @@ int id_jwt_sign (const char *secret, const char *sub, const char *sid, int64_t i
 //  sub and sid hold the claims; on -1, *why says what was wrong (for logs, never for clients).
 int id_jwt_verify (const char *secret, const char *token, int64_t now,
                    char sub [TD_MAX_ID + 1], char sid [TD_MAX_ID + 1], const char **why);
+//  The same, also giving the token's exp (unix seconds) when exp_out is not NULL.
+int id_jwt_verify_exp (const char *secret, const char *token, int64_t now,
+                       char sub [TD_MAX_ID + 1], char sid [TD_MAX_ID + 1], int64_t *exp_out,
+                       const char **why);
 //  Strict base64url (no padding, canonical) decode. Returns the length, or -1.
 int id_b64url_decode (const char *in, size_t inlen, unsigned char *out, size_t outmax);
 
@@ -129,6 +136,27 @@ int id_org_visible (td_call_t *call, const td_principal_t *who, char org [ID_UUI
 td_handler_fn id_apikey_list, id_apikey_create, id_apikey_revoke;
 //  auth.verify for a tdk_ key: answers the call (200 auth map or 401).
 int id_apikey_verify (td_actor_t *self, td_call_t *call, const char *key);
+
+//  --- td_identity_notify.c ----------------------------------------------------------------
+//  How long an API key's verdict may be cached by a bridge (its revocation is notified).
+#define ID_APIKEY_CACHE_S 300
+//  After a write that changed an auth map (the triggers of schema/0012 notified it), wait until
+//  a barrier notification sent after that write has reached this actor's own LISTEN
+//  connection: PostgreSQL delivers notifications in commit order, so by then the write's
+//  notifications are on their way to every bridge too (IDENTITY.md §1). Bounded by 2 s; on
+//  failure logs and returns -1 (the write stands; the caller still answers).
+int id_auth_barrier (td_actor_t *self, td_call_t *call);
+//  The LISTEN thread (NULL when it cannot start: barriers then fail fast, `me` is not cached).
+id_listen_t *id_listen_start (const char *conninfo, bool me_cache);
+void id_listen_stop (id_listen_t **self_p);
+//  The `me` cache (users' packed `me` replies), used only while the thread listens.
+#define ID_ME_CACHE_MAX 10000
+//  1 and a heap copy in *data / *size (free it) on a hit; 0 otherwise. *epoch: pass it to
+//  id_me_cache_put after reading the answer from PostgreSQL.
+int id_me_cache_get (td_actor_t *self, const char *user, void **data, size_t *size,
+                     uint64_t *epoch);
+void id_me_cache_put (td_actor_t *self, const char *user, uint64_t epoch, const void *data,
+                      size_t size);
 
 //  --- td_identity_google.c -----------------------------------------------------------------
 id_google_t *id_google_new (const td_config_t *cfg);

@@ -151,9 +151,11 @@ id_apikey_revoke (td_actor_t *self, td_call_t *call)
     PQclear (res);
     if (!exists)
         return td_call_error (call, TD_ERR_NOT_FOUND, NULL, "no such API key"), TD_ACTOR_OK;
-    if (revoked)
+    if (revoked) {
+        id_auth_barrier (self, call);
         id_publish (self, "identity.key_revoked", org, *user? user: NULL,
                     json_pack ("{s:s}", "key", key));
+    }
     td_call_reply (call, 204, NULL, 0);
     return TD_ACTOR_OK;
 }
@@ -178,9 +180,11 @@ id_apikey_verify (td_actor_t *self, td_call_t *call, const char *key)
     bool ok = PQntuples (res) == 1 && strlen (PQgetvalue (res, 0, 2)) == 66
            && sodium_memcmp (PQgetvalue (res, 0, 2), hex, 66) == 0;
     if (ok)
-        id_reply_json (call, 200, json_pack ("{s:s, s:s, s:s}", "kind", "api_key",
+        id_reply_json (call, 200, json_pack ("{s:s, s:s, s:s, s:I}", "kind", "api_key",
                                              "key", PQgetvalue (res, 0, 0),
-                                             "org", PQgetvalue (res, 0, 1)));
+                                             "org", PQgetvalue (res, 0, 1),
+                                             "valid_until", (json_int_t) (td_now_ms () / 1000
+                                                                          + ID_APIKEY_CACHE_S)));
     else
         td_call_error (call, TD_ERR_UNAUTHORIZED, "token", "the API key is invalid or revoked");
     PQclear (res);

@@ -119,6 +119,14 @@ int
 id_jwt_verify (const char *secret, const char *token, int64_t now,
                char sub [TD_MAX_ID + 1], char sid [TD_MAX_ID + 1], const char **why)
 {
+    return id_jwt_verify_exp (secret, token, now, sub, sid, NULL, why);
+}
+
+int
+id_jwt_verify_exp (const char *secret, const char *token, int64_t now,
+                   char sub [TD_MAX_ID + 1], char sid [TD_MAX_ID + 1], int64_t *exp_out,
+                   const char **why)
+{
     size_t len = strlen (token);
     if (len > ID_JWT_MAX)
         return s_refuse (why, "token too long", NULL, NULL);
@@ -165,6 +173,8 @@ id_jwt_verify (const char *secret, const char *token, int64_t now,
         return s_refuse (why, "bad sub or sid", header, claims);
     snprintf (sub, TD_MAX_ID + 1, "%s", json_string_value (jsub));
     snprintf (sid, TD_MAX_ID + 1, "%s", json_string_value (jsid));
+    if (exp_out)
+        *exp_out = (int64_t) json_integer_value (exp);
     json_decref (header);
     json_decref (claims);
     return 0;

@@ -134,6 +134,7 @@ id_org_create (td_actor_t *self, td_call_t *call)
         return id_reply_db_error (call, td_actor_db (self)), TD_ACTOR_OK;
     }
     if (PQntuples (res) == 1) {
+        id_auth_barrier (self, call);
         if (*user)
             id_publish (self, "identity.member_added", PQgetvalue (res, 0, 0), user,
                         json_pack ("{s:s}", "role", "admin"));
@@ -257,6 +258,7 @@ id_org_member_add (td_actor_t *self, td_call_t *call)
         return id_reply_db_error (call, td_actor_db (self)), TD_ACTOR_OK;
     }
     if (PQntuples (res) == 1) {
+        id_auth_barrier (self, call);
         id_publish (self, "identity.member_added", org, PQgetvalue (res, 0, 0),
                     json_pack ("{s:s}", "role", role));
         id_reply_json_text (call, 201, PQgetvalue (res, 0, 1));
@@ -311,6 +313,7 @@ id_org_member_role (td_actor_t *self, td_call_t *call)
     if (!res)
         return TD_ACTOR_OK;
     if (PQntuples (res) == 1) {
+        id_auth_barrier (self, call);
         id_publish (self, "identity.role_changed", org, user, json_pack ("{s:s}", "role", role));
         id_reply_json_text (call, 200, PQgetvalue (res, 0, 0));
         PQclear (res);
@@ -357,6 +360,7 @@ id_org_member_remove (td_actor_t *self, td_call_t *call)
     bool removed = PQntuples (res) == 1 && strcmp (PQgetvalue (res, 0, 0), "1") == 0;
     PQclear (res);
     if (removed) {
+        id_auth_barrier (self, call);
         id_publish (self, "identity.member_removed", org, user, json_object ());
         td_call_reply (call, 204, NULL, 0);
         return TD_ACTOR_OK;
@@ -541,6 +545,7 @@ id_cohort_member_add (td_actor_t *self, td_call_t *call)
         return id_reply_db_error (call, td_actor_db (self)), TD_ACTOR_OK;
     }
     if (PQntuples (res) == 1) {
+        id_auth_barrier (self, call);
         id_publish (self, "identity.member_added", org, PQgetvalue (res, 0, 0),
                     json_pack ("{s:s, s:s}", "cohort", cohort, "role", role));
         id_reply_json_text (call, 201, PQgetvalue (res, 0, 1));
@@ -573,6 +578,7 @@ id_cohort_member_remove (td_actor_t *self, td_call_t *call)
     if (!res)
         return TD_ACTOR_OK;
     if (PQntuples (res) == 1) {
+        id_auth_barrier (self, call);
         id_publish (self, "identity.member_removed", org, user,
                     json_pack ("{s:s}", "cohort", cohort));
         td_call_reply (call, 204, NULL, 0);

@@ -12,6 +12,7 @@
  *  Secrets handled here (passwords, refresh tokens) are wiped from the stack after use and never
  *  logged; failures are answered with one sentence that does not tell which part was wrong.
  */
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include "td_identity.h"
@@ -267,9 +268,11 @@ s_revoke_session (td_actor_t *self, td_call_t *call, const char *session, const 
     PGresult *res = td_db_exec (td_actor_db (self), td_call_rid (call),
         "UPDATE identity_sessions SET revoked_at = now(), revoked_why = $2 "
         "WHERE id = $1::uuid AND revoked_at IS NULL RETURNING user_id::text", 2, p);
-    if (res && PQntuples (res) == 1)
+    if (res && PQntuples (res) == 1) {
+        id_auth_barrier (self, call);
         id_publish (self, "identity.session_revoked", NULL, user? user: PQgetvalue (res, 0, 0),
                     json_pack ("{s:s, s:s}", "session", session, "reason", why));
+    }
     PQclear (res);
 }
 
@@ -416,6 +419,7 @@ id_password_change (td_actor_t *self, td_call_t *call)
     if (!res)
         return TD_ACTOR_OK;
     PQclear (res);
+    id_auth_barrier (self, call);
     id_publish (self, "identity.password_changed", NULL, user, json_object ());
     json_t *out = json_object ();
     if (id_session_open (self, call, user, out) == 0)
@@ -425,13 +429,47 @@ id_password_change (td_actor_t *self, td_call_t *call)
     return TD_ACTOR_OK;
 }
 
+//  Answer `me` with the JSON text PostgreSQL built, and keep the packed answer for next time.
+static void
+s_reply_me (td_actor_t *self, td_call_t *call, const char *user, uint64_t epoch,
+            const char *text)
+{
+    td_error_t err;
+    td_error_clear (&err);
+    json_t *j = td_json_parse (text, strlen (text), TD_MAX_MESSAGE, &err);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    if (j && td_json_to_mp (j, &pk, &err) == 0) {
+        id_me_cache_put (self, user, epoch, sb.data, sb.size);
+        td_call_reply (call, 200, sb.data, sb.size);
+    }
+    else
+        td_call_error (call, TD_ERR_INTERNAL, NULL, "could not decode the stored data");
+    msgpack_sbuffer_destroy (&sb);
+    json_decref (j);
+}
+
 int
 id_me (td_actor_t *self, td_call_t *call)
 {
     td_principal_t *who = s_user (call);
     if (!who)
         return TD_ACTOR_OK;
-    const char *p [] = { td_principal_user (who) };
+    char user [ID_UUID_LEN + 1];
+    snprintf (user, sizeof user, "%s", td_principal_user (who) ? td_principal_user (who) : "");
+    void *cached = NULL;
+    size_t cached_size = 0;
+    uint64_t epoch = 0;
+    if (id_uuid_valid (user)
+    &&  id_me_cache_get (self, user, &cached, &cached_size, &epoch) == 1) {
+        td_principal_destroy (&who);
+        td_call_reply (call, 200, cached, cached_size);
+        free (cached);
+        return TD_ACTOR_OK;
+    }
+    const char *p [] = { user };
     PGresult *res = id_uuid_valid (p [0])? id_exec_prepared (call, td_actor_db (self), "identity_me",
         "SELECT json_build_object("
         "  'user', json_build_object('id', u.id, 'email', u.email, 'name', u.name, "
@@ -451,7 +489,7 @@ id_me (td_actor_t *self, td_call_t *call)
     if (!res)
         return TD_ACTOR_OK;
     if (PQntuples (res) == 1)
-        id_reply_json_text (call, 200, PQgetvalue (res, 0, 0));
+        s_reply_me (self, call, user, epoch, PQgetvalue (res, 0, 0));
     else
         td_call_error (call, TD_ERR_UNAUTHORIZED, NULL, "the account no longer exists");
     PQclear (res);
@@ -471,16 +509,23 @@ id_auth_verify (td_actor_t *self, td_call_t *call)
     }
     char sub [TD_MAX_ID + 1], sid [TD_MAX_ID + 1];
     const char *why = "";
-    int rc = id_jwt_verify (td_actor_config (self)->secret, token, td_now_ms () / 1000, sub, sid, &why);
+    int64_t exp = 0;
+    int rc = id_jwt_verify_exp (td_actor_config (self)->secret, token, td_now_ms () / 1000, sub,
+                                sid, &exp, &why);
     sodium_memzero (token, sizeof token);
     if (rc != 0 || !id_uuid_valid (sub) || !id_uuid_valid (sid)) {
         td_debug (td_actor_name (self), td_call_rid (call), "token refused: %s", why);
         return td_call_error (call, TD_ERR_UNAUTHORIZED, "token", "the token is invalid or expired"),
                TD_ACTOR_OK;
     }
-    const char *p [] = { sid, sub };
-    PGresult *res = id_exec_prepared (call, td_actor_db (self), "identity_verify",
+    char exp_text [24];
+    snprintf (exp_text, sizeof exp_text, "%lld", (long long) exp);
+    const char *p [] = { sid, sub, exp_text };
+    //  valid_until: how long a bridge may keep this answer (the token's exp, or the session's
+    //  end when that comes first); revocations before then are notified (schema/0012)
+    PGresult *res = id_exec_prepared (call, td_actor_db (self), "identity_verify_v2",
         "SELECT json_build_object('kind', 'user', 'user', u.id, 'session', s.id, 'email', u.email, "
+        "  'valid_until', least($3::bigint, floor(extract(epoch FROM s.expires_at))::bigint), "
         "  'memberships', coalesce((SELECT json_agg(json_build_object('org', m.org_id, 'role', m.role)) "
         "                           FROM identity_memberships m WHERE m.user_id = u.id), '[]'), "
         "  'cohorts', coalesce((SELECT json_agg(json_build_object('cohort', cm.cohort_id, "
@@ -496,7 +541,7 @@ id_auth_verify (td_actor_t *self, td_call_t *call)
         "                          LIMIT 10000) x), '[]'))::text "
         "FROM identity_sessions s JOIN identity_users u ON u.id = s.user_id "
         "WHERE s.id = $1::uuid AND s.user_id = $2::uuid AND s.revoked_at IS NULL "
-        "  AND s.expires_at > now()", 2, p);
+        "  AND s.expires_at > now()", 3, p);
     if (!res)
         return TD_ACTOR_OK;
     if (PQntuples (res) == 1)

@@ -58,6 +58,7 @@ s_finish (td_web_t *web, td_agg_t *agg)
         zhashx_delete (web->pending, agg->ids [i]);
 
     if (agg->kind == TD_JOB_METRICS) {
+        td_web_authcache_metrics (web);
         char *text = td_metrics_format (web->metrics, agg->broker_ok ? agg->broker_status : NULL);
         if (text) {
             td_web_answer (web, agg->serial, agg->call_id, agg->rid, 200, NULL,

@@ -46,7 +46,18 @@ struct td_metrics {
     s_restart_t restarts [TD_METRICS_MAX_ACTORS];
     int nrestarts;
     long ws_connections;
+    td_metrics_auth_t auth;
 };
+
+void
+td_metrics_authcache (td_metrics_t *self, const td_metrics_auth_t *snap)
+{
+    if (!self || !snap)
+        return;
+    pthread_mutex_lock (&self->lock);
+    self->auth = *snap;
+    pthread_mutex_unlock (&self->lock);
+}
 
 td_metrics_t *
 td_metrics_new (void)
@@ -278,6 +289,38 @@ td_metrics_format (td_metrics_t *self, const json_t *broker_status)
     s_printf (&t, "# HELP tutord_ws_connections Open WebSocket connections.\n"
                   "# TYPE tutord_ws_connections gauge\n"
                   "tutord_ws_connections %ld\n", self->ws_connections);
+    if (self->auth.present) {
+        const td_metrics_auth_t *m = &self->auth;
+        s_printf (&t, "# HELP tutord_authcache_live Whether the principal cache is in use "
+                      "(its LISTEN connection is up).\n# TYPE tutord_authcache_live gauge\n"
+                      "tutord_authcache_live %d\n", m->live ? 1 : 0);
+        s_printf (&t, "# HELP tutord_authcache_entries Credentials in the principal cache.\n"
+                      "# TYPE tutord_authcache_entries gauge\ntutord_authcache_entries %llu\n",
+                  m->entries);
+        s_printf (&t, "# HELP tutord_authcache_capacity Bound of the principal cache.\n"
+                      "# TYPE tutord_authcache_capacity gauge\ntutord_authcache_capacity %llu\n",
+                  m->capacity);
+        s_printf (&t, "# HELP tutord_authcache_lookups_total Bearer requests by cache outcome.\n"
+                      "# TYPE tutord_authcache_lookups_total counter\n"
+                      "tutord_authcache_lookups_total{result=\"hit\"} %llu\n"
+                      "tutord_authcache_lookups_total{result=\"miss\"} %llu\n",
+                  m->hits, m->misses);
+        s_printf (&t, "# HELP tutord_authcache_notifications_total Invalidations received.\n"
+                      "# TYPE tutord_authcache_notifications_total counter\n"
+                      "tutord_authcache_notifications_total %llu\n", m->notifications);
+        s_printf (&t, "# HELP tutord_authcache_dropped_total Entries dropped by invalidations.\n"
+                      "# TYPE tutord_authcache_dropped_total counter\n"
+                      "tutord_authcache_dropped_total %llu\n", m->dropped);
+        s_printf (&t, "# HELP tutord_authcache_listen_connects_total LISTEN connections made.\n"
+                      "# TYPE tutord_authcache_listen_connects_total counter\n"
+                      "tutord_authcache_listen_connects_total %llu\n", m->connects);
+        s_printf (&t, "# HELP tutord_authcache_barrier_delay_seconds Identity's barrier "
+                      "notification, from before its commit to this bridge (last, max).\n"
+                      "# TYPE tutord_authcache_barrier_delay_seconds gauge\n"
+                      "tutord_authcache_barrier_delay_seconds{stat=\"last\"} %.6f\n"
+                      "tutord_authcache_barrier_delay_seconds{stat=\"max\"} %.6f\n",
+                  m->barrier_last_s, m->barrier_max_s);
+    }
     pthread_mutex_unlock (&self->lock);
 
     const json_t *services = broker_status ? json_object_get (broker_status, "services") : NULL;

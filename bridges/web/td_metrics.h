@@ -9,6 +9,7 @@
 #define TD_METRICS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct td_metrics td_metrics_t;
@@ -27,6 +28,14 @@ void td_metrics_http (td_metrics_t *self, const char *route, const char *method,
 void td_metrics_ws (td_metrics_t *self, int delta);
 //  Count one restart of actor.
 void td_metrics_restart (td_metrics_t *self, const char *actor);
+//  The principal cache's figures (td_authcache / td_authlisten), copied in by the actor thread.
+typedef struct {
+    bool present;                   //  false: no cache (no database, or turned off)
+    bool live;
+    unsigned long long entries, capacity, hits, misses, notifications, dropped, connects;
+    double barrier_last_s, barrier_max_s;
+} td_metrics_auth_t;
+void td_metrics_authcache (td_metrics_t *self, const td_metrics_auth_t *snap);
 //  Prometheus text (version 0.0.4). broker_status is the broker's status reply as JSON
 //  ({"services": {name: {"workers", "queued", "inflight"}}}) or NULL when the broker did not
 //  answer. Returns a heap string the caller frees, NULL on out-of-memory.

@@ -19,7 +19,10 @@
  *  Callers (IDENTITY.md §2): a request with a bearer token is first verified with identity's
  *  auth.verify — a pending entry in stage VERIFY — and only then forwarded with the auth map
  *  identity answered; 401 when identity refuses the token, 503 when identity cannot answer.
- *  Nothing is cached across requests, so a revoked token is refused on the very next one.
+ *  That map is kept per credential in the principal cache (td_authcache.h) until its
+ *  valid_until, and dropped the moment PostgreSQL notifies a change (td_authlisten.h; the cache
+ *  is off while not listening), so a repeated request skips auth.verify and a revoked token is
+ *  still refused on the very next request (IDENTITY.md §1).
  *  A request without a token (or on a route that ignores it) carries {"kind":"anonymous"}.
  *  WebSocket connections with a token are verified when they open, every TD_WS_REVERIFY_MS,
  *  and at once on identity events about their user; the verified caller drives their event
@@ -112,6 +115,29 @@ td_web_enqueue (td_web_t *web, td_out_t *out)
     pthread_mutex_unlock (&web->lock);
     if (was_empty && web->context)
         lws_cancel_service (web->context);
+}
+
+void
+td_web_authcache_metrics (td_web_t *web)
+{
+    td_metrics_auth_t m;
+    memset (&m, 0, sizeof m);
+    if (web->authcache) {
+        td_authlisten_stats_t st;
+        td_authlisten_stats (web->authlisten, &st);
+        m.present = true;
+        m.live = td_authcache_live (web->authcache);
+        m.entries = td_authcache_size (web->authcache);
+        m.capacity = web->authcache_max;
+        m.hits = web->auth_hits;
+        m.misses = web->auth_misses;
+        m.notifications = st.notifications;
+        m.dropped = st.dropped;
+        m.connects = st.connects;
+        m.barrier_last_s = (double) st.barrier_last_us / 1e6;
+        m.barrier_max_s = (double) st.barrier_max_us / 1e6;
+    }
+    td_metrics_authcache (web->metrics, &m);
 }
 
 //  --------------------------------------------------------------------------
@@ -357,6 +383,10 @@ s_pending_destroy (void **item_p)
         free (p->service);
         free (p->type);
         free (p->body);
+        if (p->token) {
+            sodium_memzero (p->token, strlen (p->token));
+            free (p->token);
+        }
         free (p);
         *item_p = NULL;
     }
@@ -594,12 +624,17 @@ s_forward (td_web_t *web, td_pending_t *p, const void *auth, size_t auth_size, b
             return -1;
         }
         *moved = *p;
-        p->call_id = p->service = p->type = NULL;
+        p->call_id = p->service = p->type = p->token = NULL;
         p->body = NULL;
         zhashx_delete (web->pending, p->id);
         p = moved;
     }
     p->stage = TD_STAGE_CALL;
+    if (p->token) {
+        sodium_memzero (p->token, strlen (p->token));
+        free (p->token);
+        p->token = NULL;
+    }
     if (td_web_send (web, p, p->service, p->type, auth, auth_size, p->body, p->body_size,
                      p->deadline, &err) == 0) {
         free (p->body);
@@ -617,6 +652,30 @@ s_forward (td_web_t *web, td_pending_t *p, const void *auth, size_t auth_size, b
 }
 
 //  auth.verify answered for a call in stage VERIFY (status 0: no answer in time).
+//  Keep identity's answer for p's credential, when it says until when it holds.
+static void
+s_cache_verdict (td_web_t *web, td_pending_t *p, const msgpack_object *body, const void *map,
+                 size_t size)
+{
+    if (!web->authcache || !p->token)
+        return;
+    const msgpack_object *vu = td_mp_get (body, "valid_until");
+    if (!vu || vu->type != MSGPACK_OBJECT_POSITIVE_INTEGER || vu->via.u64 > INT64_MAX)
+        return;
+    char user [TD_MAX_ID + 1] = "", session [TD_MAX_ID + 1] = "", key [TD_MAX_ID + 1] = "";
+    const msgpack_object *o;
+    if ((o = td_mp_get (body, "user")) && o->type == MSGPACK_OBJECT_STR)
+        td_mp_strcpy (o, user, sizeof user);
+    if ((o = td_mp_get (body, "session")) && o->type == MSGPACK_OBJECT_STR)
+        td_mp_strcpy (o, session, sizeof session);
+    if ((o = td_mp_get (body, "key")) && o->type == MSGPACK_OBJECT_STR)
+        td_mp_strcpy (o, key, sizeof key);
+    if (!*user && !*key)
+        return;                     //  nothing a notification could name: never cache it
+    td_authcache_put (web->authcache, p->token, strlen (p->token), p->epoch,
+                      td_now_ms () / 1000, (int64_t) vu->via.u64, user, session, key, map, size);
+}
+
 static void
 s_call_verified (td_web_t *web, td_pending_t *p, int status, const msgpack_object *body)
 {
@@ -626,6 +685,7 @@ s_call_verified (td_web_t *web, td_pending_t *p, int status, const msgpack_objec
         msgpack_packer pk;
         msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
         if (msgpack_pack_object (&pk, *body) == 0) {
+            s_cache_verdict (web, p, body, sb.data, sb.size);
             s_forward (web, p, sb.data, sb.size, true);
             msgpack_sbuffer_destroy (&sb);
             return;
@@ -698,8 +758,26 @@ s_handle_job (td_web_t *web)
             p->body = body;
             p->body_size = size;
             body = NULL;
+            void *cached = NULL;
+            size_t cached_size = 0;
+            int hit = (token && *token && web->authcache)
+                    ? td_authcache_get (web->authcache, token, strlen (token),
+                                        td_now_ms () / 1000, &cached, &cached_size) : 0;
+            if (hit == 1) {
+                //  Identity answered for this credential before and nothing has changed it
+                //  since (td_authcache.h): forward at once
+                web->auth_hits++;
+                s_forward (web, p, cached, cached_size, false);
+                free (cached);
+            }
+            else
             if (token && *token) {
                 p->stage = TD_STAGE_VERIFY;
+                if (web->authcache) {
+                    web->auth_misses++;
+                    p->epoch = td_authcache_epoch (web->authcache);
+                    p->token = strdup (token);      //  NULL: just not cached
+                }
                 if (s_send_verify (web, p, token, deadline, &err)) {
                     if (err.code == TD_OK || err.code == TD_ERR_INTERNAL)
                         td_error_set (&err, TD_ERR_UNAVAILABLE, NULL,
@@ -981,6 +1059,8 @@ s_web_destroy (td_web_t **self_p)
     zhashx_destroy (&web->wsauth);
     td_ratelimit_destroy (&web->ratelimit);
     zlistx_destroy (&web->aggs);
+    td_authlisten_stop (&web->authlisten);
+    td_authcache_destroy (&web->authcache);
     zsock_destroy (&web->push);
     zsock_destroy (&web->pull);
     zsock_destroy (&web->sub);
@@ -1018,6 +1098,27 @@ s_web_new (zsock_t *pipe, const td_config_t *cfg)
                                        cfg->rate_burst > 0 ? cfg->rate_burst : 100,
                                        TD_WEB_RATE_BUCKETS);
     web->aggs = zlistx_new ();
+    //  The principal cache, when there is a database to LISTEN on (else it would never be
+    //  live) and it is not turned off
+    long cache_max = TD_WEB_AUTHCACHE_MAX;
+    const char *env = getenv ("TUTORD_AUTHCACHE_MAX");
+    if (env && *env) {
+        char *end = NULL;
+        long v = strtol (env, &end, 10);
+        if (end && *end == 0 && v >= 0 && v <= 1000000)
+            cache_max = v;
+        else
+            td_warn (TD_WEB_ACTOR, NULL, "TUTORD_AUTHCACHE_MAX='%s' is not 0..1000000; using %ld",
+                     env, cache_max);
+    }
+    if (cache_max > 0 && cfg->db [0]) {
+        web->authcache = td_authcache_new ((size_t) cache_max);
+        web->authcache_max = (size_t) cache_max;
+        if (web->authcache)
+            web->authlisten = td_authlisten_start (cfg->db, web->authcache);
+        if (!web->authlisten)
+            td_authcache_destroy (&web->authcache);
+    }
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "inproc://tutord-web-jobs-%p", (void *) web);
     web->pull = zsock_new_pull (endpoint);     //  binds
@@ -1167,6 +1268,7 @@ td_web_actor (zsock_t *pipe, void *args)
 
     bool terminated = false;
     int64_t last_expire = td_now_ms ();
+    int64_t last_sweep = last_expire;
     int64_t drain_until = 0;        //  DRAIN received and not yet confirmed: its deadline
     int64_t drained_at = 0;         //  when nothing was left in flight or queued
     while (!terminated) {
@@ -1205,6 +1307,10 @@ td_web_actor (zsock_t *pipe, void *args)
                 s_handle_event (web);
         }
         int64_t now = td_now_ms ();
+        if (web->authcache && now - last_sweep >= 1000) {
+            td_authcache_expire (web->authcache, now / 1000);
+            last_sweep = now;
+        }
         if (now - last_expire >= 50) {
             s_expire (web);
             if (!atomic_load (&web->draining))      //  no new work while draining

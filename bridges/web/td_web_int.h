@@ -34,6 +34,8 @@
 #include "td_metrics.h"
 #include "td_routes.h"
 #include "td_webauth.h"
+#include "td_authcache.h"
+#include "td_authlisten.h"
 
 #define TD_WEB_ACTOR            "web"
 #define TD_WEB_RID_MAX          64                  //  X-Request-Id we accept
@@ -51,6 +53,8 @@
 #define TD_WEB_TOKEN_MAX        4096                //  bearer token, bytes
 #define TD_WEB_MAX_PENDING      100000              //  requests the actor waits on at once
 #define TD_WEB_RATE_BUCKETS     100000              //  per-token rate buckets kept (LRU)
+#define TD_WEB_AUTHCACHE_MAX    10000               //  principal cache entries (LRU), unless
+                                                    //  TUTORD_AUTHCACHE_MAX (0 = no cache)
 #define TD_WS_REVERIFY_MS       5000                //  a WebSocket's token is verified again
 #define TD_WS_CLOSE_REVOKED     4401                //  close status: token invalid or revoked
 #define TD_IDENTITY_SERVICE     "identity"
@@ -182,6 +186,11 @@ typedef struct td_web {
     zhashx_t *wsauth;               //  serial (decimal string) -> td_wsauth_t * (WebSockets
                                     //  with a token, re-verified every TD_WS_REVERIFY_MS)
     zlistx_t *aggs;                 //  td_agg_t * (health / metrics in progress)
+    td_authcache_t *authcache;      //  principal cache (own lock; the listener drops from it);
+                                    //  NULL when off
+    td_authlisten_t *authlisten;    //  its LISTEN thread; NULL without a database
+    size_t authcache_max;
+    uint64_t auth_hits, auth_misses;
     pthread_t thread;
     bool thread_started;
 } td_web_t;
@@ -193,6 +202,9 @@ int64_t td_web_now_us (void);
 //  Whether a connection may see an event (td_webauth_event_allowed with its verified caller).
 bool td_web_event_allowed (const td_pss_t *pss, const char *type, const char *org,
                            const char *user);
+
+//  Copy the principal cache's figures into the metrics (actor thread).
+void td_web_authcache_metrics (td_web_t *web);
 
 //  td_ws.c: free a connection's outbound WebSocket queue.
 void td_ws_queue_drop (td_pss_t *pss);
@@ -320,6 +332,9 @@ struct td_pending {
     int64_t expire_ms;              //  answer 504 ourselves after this
     td_agg_t *agg;                  //  NULL for a plain call
     int slot;                       //  aggregation slot: -1 broker, else actor index
+    char *token;                    //  TD_STAGE_VERIFY of a call: the credential (heap, wiped),
+                                    //  to cache identity's answer under; NULL when not cached
+    uint64_t epoch;                 //  the cache's epoch when auth.verify was sent
 };
 
 //  Queue the answer for a request (HTTP response or WebSocket reply frame). json is consumed.

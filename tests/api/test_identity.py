@@ -464,6 +464,10 @@ def test_api_keys(idt):
     assert [k["prefix"] for k in listed] == [w.key_a["prefix"]]
     assert key not in json.dumps(listed) and "key" not in listed[0]
     auth = verify(idt, key)
+    # valid_until: how long a bridge may cache this answer (IDENTITY.md §2); key revocations
+    # are notified, so it is a hygiene bound, ~300 s ahead
+    valid_until = auth.pop("valid_until")
+    assert isinstance(valid_until, int) and 250 < valid_until - time.time() <= 301, valid_until
     assert auth == {"kind": "api_key", "key": w.key_a["id"], "org": A}
     # scoped: reads in its org, nothing in another, no changes
     ok(call(idt, "org.get", key, id=A))
@@ -806,3 +810,15 @@ def test_concurrent_refresh_with_one_token(idt):
     for r in replies:
         if r["status"] == 200 and statuses.count(401):
             assert verify(idt, r["body"]["token"]) is None
+
+
+def test_verify_says_how_long_it_may_be_cached(idt):
+    """auth.verify's valid_until: the token's exp, or the session's end when that is earlier;
+    a bridge keeps the answer no longer (bridges/web/td_authcache.c)."""
+    out = register(idt, uniq("validuntil"))
+    claims = json.loads(base64.urlsafe_b64decode(out["token"].split(".")[1] + "=="))
+    auth = verify(idt, out["token"])
+    assert auth["valid_until"] == claims["exp"], (auth, claims)
+    _sql("UPDATE identity_sessions SET expires_at = to_timestamp(%d) WHERE id = '%s'"
+         % (claims["exp"] - 100, claims["sid"]))
+    assert verify(idt, out["token"])["valid_until"] == claims["exp"] - 100

@@ -21,6 +21,30 @@
 #include "td_migrate.h"
 #include "td_mp.h"
 #include "td_supervisor.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+//  A port the kernel says is free now (a port derived from the pid clashed with other tests).
+static int
+s_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a;
+    memset (&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (bind (fd, (struct sockaddr *) &a, sizeof a) == 0
+    &&  getsockname (fd, (struct sockaddr *) &a, &len) == 0)
+        port = ntohs (a.sin_port);
+    close (fd);
+    return port;
+}
 
 extern const td_actor_spec_t td_identity_actor;
 
@@ -61,7 +85,8 @@ s_setup (void **state)
     s_cfg.login_window_s = 60;
     s_cfg.argon2_opslimit = 1;
     s_cfg.argon2_memlimit_kib = 8;
-    int port = 20000 + (int) (getpid () % 20000);
+    int port = s_free_port ();
+    assert_true (port > 0);
     snprintf (s_requests, sizeof s_requests, "@%s,@tcp://127.0.0.1:%d", TD_INPROC_BROKER, port);
     snprintf (s_events_in, sizeof s_events_in, "@%s", TD_INPROC_EVENTS_IN);
     snprintf (s_events_out, sizeof s_events_out, "@%s", TD_INPROC_EVENTS);

@@ -3,10 +3,11 @@
 # against, in the same run, the ceiling: a bare libwebsockets server (bench_lws_ceiling) answering
 # a constant JSON body. Prints requests/s and p99 of both, the ratio, and the commands.
 #
-# Why: every authenticated request pays for caller verification (identity's auth.verify, which
-# checks the session in PostgreSQL: strict revocation, no cache) and then for the verb itself
-# (identity's "me", more SQL), each a round trip through the broker. The ceiling shows what lws
-# alone can do on this machine, so the ratio is the price of all that. Goal: >= 40% of the
+# Why: an authenticated request pays for knowing its caller and then for the verb itself. The
+# bridge keeps identity's answer per credential (bridges/web/td_authcache.c, dropped by
+# PostgreSQL notifications) and identity keeps `me` answers the same way, so a repeated request
+# costs one broker round trip and no SQL. The ceiling shows what lws alone can do on this
+# machine, so the ratio is the price of the bridge, the broker and identity. Goal: >= 40% of the
 # ceiling, p99 < 10 ms.
 #
 # What it does: builds Release (build/release, as tools/up does; or TUTORD_BUILD_DIR as is),
@@ -16,6 +17,10 @@
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 # BENCH_WARMUP (s, 2), TUTORD_BUILD_DIR (skip the build and use these binaries).
+# BENCH_COMPARE=1 also measures, in the same run, tutord with both caches off
+# (TUTORD_AUTHCACHE_MAX=0 TUTORD_IDENTITY_ME_CACHE=0: every request verified in PostgreSQL, as
+# before the caches). BENCH_LOGIN=1 also measures POST /api/v1/auth/login (8 connections;
+# argon2id-bound by design: the parameters are printed).
 # The per-token rate limit is raised for the run (one token from 64 connections is the point
 # here, not the limiter): TUTORD_RATE_PER_TOKEN=1000000.
 set -euo pipefail
@@ -91,16 +96,24 @@ TUTORD_DB="$(pg_conninfo tutord)"
 export TUTORD_DB
 "$build_dir/tutorctl" migrate >/dev/null 9>&- || td_die "migrations failed"
 
-"$build_dir/tutord" >"$var/tutord.out" 2>&1 9>&- &
-tutord_pid=$!
+start_tutord () {
+    "$build_dir/tutord" >>"$var/tutord.out" 2>&1 9>&- &
+    tutord_pid=$!
+    for _ in $(seq 300); do
+        [ "$(td_http_status "$TUTORD_HTTP" /health)" = 200 ] && break
+        kill -0 "$tutord_pid" 2>/dev/null || { tail -20 "$var/tutord.out" >&2; td_die "tutord exited"; }
+        sleep 0.2
+    done
+    [ "$(td_http_status "$TUTORD_HTTP" /health)" = 200 ] || td_die "tutord is not healthy"
+}
+stop_tutord () {
+    kill -TERM "$tutord_pid" 2>/dev/null || true
+    wait "$tutord_pid" 2>/dev/null || true
+    tutord_pid=""
+}
+start_tutord
 "$build_dir/bench_lws_ceiling" "$p_ceiling" 9>&- &
 ceiling_pid=$!
-for _ in $(seq 300); do
-    [ "$(td_http_status "$TUTORD_HTTP" /health)" = 200 ] && break
-    kill -0 "$tutord_pid" 2>/dev/null || { tail -20 "$var/tutord.out" >&2; td_die "tutord exited"; }
-    sleep 0.2
-done
-[ "$(td_http_status "$TUTORD_HTTP" /health)" = 200 ] || td_die "tutord is not healthy"
 
 token="$(curl -sS -X POST -H 'Content-Type: application/json' \
     -d '{"email":"bench@example.org","password":"bench password 1","name":"Bench"}' \
@@ -133,6 +146,7 @@ p99_ms () {
         printf "%.2f", v }' <<<"$1"
 }
 errors () { awk '/Non-2xx|Socket errors/ { $1 = $1; printf "%s; ", $0 }' <<<"$1"; }
+hits () { curl -s "http://$TUTORD_HTTP/metrics" | awk '/^tutord_authcache_lookups_total/ { printf "%s ", $0 }'; }
 me_rps="$(rps "$me_out")"; ceiling_rps="$(rps "$ceiling_out")"
 me_p99="$(p99_ms "$me_out")"; ceiling_p99="$(p99_ms "$ceiling_out")"
 ratio="$(awk -v a="$me_rps" -v b="$ceiling_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
@@ -146,6 +160,32 @@ printf '%-22s %12s %10s  %s\n' "target" "req/s" "p99 ms" "errors"
 printf '%-22s %12s %10s  %s\n' "GET /api/v1/me" "$me_rps" "$me_p99" "$(errors "$me_out")"
 printf '%-22s %12s %10s  %s\n' "lws ceiling" "$ceiling_rps" "$ceiling_p99" "$(errors "$ceiling_out")"
 echo "ratio (me / ceiling): $ratio   goal: >= 0.40, p99 < 10 ms"
+echo "principal cache: $(hits)"
+if [ -n "${BENCH_COMPARE:-}" ]; then
+    # The same binary with both caches off: what every request cost before them
+    stop_tutord
+    TUTORD_AUTHCACHE_MAX=0 TUTORD_IDENTITY_ME_CACHE=0 start_tutord
+    wrk -t"$threads" -c"$conns" -d"${warmup}s" -H "Authorization: Bearer $token" "$me_url" >/dev/null
+    off_out="$("${me_cmd[@]}")"
+    printf '%-22s %12s %10s  %s\n' "me, caches off" "$(rps "$off_out")" "$(p99_ms "$off_out")" \
+        "$(errors "$off_out")"
+    stop_tutord
+    start_tutord
+fi
+if [ -n "${BENCH_LOGIN:-}" ]; then
+    # Sign-in: argon2id at the configured cost, one identity worker
+    lua="$var/login.lua"
+    cat >"$lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"email":"bench@example.org","password":"bench password 1"}'
+LUA
+    login_out="$(wrk -t2 -c8 -d"${duration}s" --timeout 30s --latency -s "$lua" "http://$TUTORD_HTTP/api/v1/auth/login")"
+    echo "\$ wrk -t2 -c8 -d${duration}s --timeout 30s --latency -s login.lua http://$TUTORD_HTTP/api/v1/auth/login"
+    printf '%-22s %12s %10s  %s\n' "POST login" "$(rps "$login_out")" "$(p99_ms "$login_out")" \
+        "$(errors "$login_out")"
+    echo "argon2id: TUTORD_ARGON2_OPSLIMIT=${TUTORD_ARGON2_OPSLIMIT:-2} TUTORD_ARGON2_MEMLIMIT_KIB=${TUTORD_ARGON2_MEMLIMIT_KIB:-65536}"
+fi
 if [ -n "${BENCH_EXTRA:-}" ]; then
     # Where the time goes: the bridge and broker alone (anonymous ping, no SQL), and one
     # verification plus a ping (one SQL query)
