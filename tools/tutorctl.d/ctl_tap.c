@@ -1,4 +1,5 @@
-/*  ctl_tap — `tutorctl tap [--count N] [--timeout MS] [PREFIX...]`: the event stream as JSON lines.
+/*  ctl_tap — `tutorctl tap [--count N] [--timeout MS] [--org ID] [--user ID] [PREFIX...]`: the
+ *  event stream as JSON lines (--org / --user keep only events whose envelope names that org / user).
  *
  *  A ZeroMQ SUB socket on TUTORD_EVENTS, subscribed to each PREFIX (all events when none), prints
  *  each event's envelope (CONTRACT.md §5) as one compact JSON line and flushes, so it can be piped
@@ -19,9 +20,9 @@ s_now (void)
     return zclock_mono ();
 }
 
-//  Print one event; 0 printed, -1 skipped (reason on stderr).
+//  Print one event; 0 printed, 1 filtered out (--org, --user), -1 skipped (reason on stderr).
 static int
-s_print_event (zmsg_t *msg)
+s_print_event (zmsg_t *msg, const char *org, const char *user)
 {
     if (zmsg_size (msg) != 2) {
         ctl_fail ("tap", "skipped a message of %zu frames (expected [type][envelope])", zmsg_size (msg));
@@ -35,6 +36,12 @@ s_print_event (zmsg_t *msg)
         ctl_fail ("tap", "skipped an invalid event: %s", j? "envelope is not a map": err.message);
         json_decref (j);
         return -1;
+    }
+    const char *eo = json_string_value (json_object_get (j, "org"));
+    const char *eu = json_string_value (json_object_get (j, "user"));
+    if ((org && (!eo || strcmp (eo, org))) || (user && (!eu || strcmp (eu, user)))) {
+        json_decref (j);
+        return 1;
     }
     char *line = json_dumps (j, JSON_COMPACT);
     json_decref (j);
@@ -52,6 +59,7 @@ int
 ctl_tap (const ctl_config_t *cfg, int argc, char **argv)
 {
     long count = -1, timeout = -1;
+    const char *org = NULL, *user = NULL;
     const char *prefixes [64];
     int nprefixes = 0;
     for (int i = 0; i < argc; i++) {
@@ -66,6 +74,17 @@ ctl_tap (const ctl_config_t *cfg, int argc, char **argv)
             else
                 timeout = v;
             i++;
+        }
+        else
+        if (!strcmp (argv [i], "--org") || !strcmp (argv [i], "--user")) {
+            if (i + 1 >= argc || !*argv [i + 1]) {
+                ctl_fail ("tap", "%s needs an id", argv [i]);
+                return 2;
+            }
+            if (argv [i][2] == 'o')
+                org = argv [++i];
+            else
+                user = argv [++i];
         }
         else
         if (argv [i][0] == '-') {
@@ -120,7 +139,7 @@ ctl_tap (const ctl_config_t *cfg, int argc, char **argv)
         zmsg_t *msg = zmsg_recv (sub);
         if (!msg)
             continue;
-        if (s_print_event (msg) == 0)
+        if (s_print_event (msg, org, user) == 0)
             printed++;
         zmsg_destroy (&msg);
     }
