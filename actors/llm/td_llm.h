@@ -1,0 +1,141 @@
+/*  td_llm — the llm actor's shared state and the helpers its verb files use (LLM.md).
+ *
+ *  Files: llm.c (verb table, init/fini, the poll hooks), td_llm_gw.c (the streaming engine),
+ *  td_llm_provider.c (wire formats), td_llm_sse.c (event-stream parser), td_llm_org.c (per-org
+ *  settings, encrypted keys, budgets, usage), td_llm_tutor.c (the tutor's verbs), td_llm_turn.c
+ *  (streaming one answer, td_llm_turn.h), td_llm_lookup.c (catalog lookups), td_llm_assist.c and
+ *  td_llm_analyze.c (the one-shot helpers), td_llm_summary.c (daily usage summary),
+ *  td_llm_offline.c (the offline provider and the exam-mode guard), td_llm_prompt.c (prompts/),
+ *  td_llm_util.c (replies, parsing, events).
+ */
+#ifndef TD_LLM_H
+#define TD_LLM_H
+
+#include <jansson.h>
+#include <sodium.h>
+#include "td_access.h"
+#include "td_actor.h"
+#include "td_client.h"
+#include "td_fdwatch.h"
+#include "td_llm_gw.h"
+
+//  One org's effective settings (its row, else the TUTORD_LLM_* defaults).
+typedef struct {
+    td_llm_kind_t kind;
+    char base_url [512];
+    char api_key [512];
+    char models [TD_LLM_MAX_MODELS][128];
+    int nmodels;
+    int64_t budget;                 //  monthly tokens; -1 none
+} td_llm_org_cfg_t;
+
+typedef struct td_llm_turn td_llm_turn_t;
+typedef struct td_llm_lookup td_llm_lookup_t;
+
+typedef struct {
+    td_actor_t *actor;
+    td_llm_gw_t *gw;
+    td_fdwatch_t *gw_watch;
+    td_client_t *client;            //  to the catalog, replies watched by the loop
+    td_llm_limits_t limits;
+    td_llm_org_cfg_t defaults;
+    unsigned char box_key [crypto_secretbox_KEYBYTES];
+    int max_tokens;
+    json_t *prompts;                //  name -> text, loaded from prompts/ at start
+    td_llm_turn_t *turns;           //  turns streaming now (one per session at most)
+    td_llm_lookup_t *lookups;       //  catalog calls in flight
+    bool curl_ready;                //  curl_global_init done
+    char summary_day [16];          //  the UTC day whose summary is due next ("" before the tick)
+    bool stopping;                  //  fini has begun: waiting turns end instead of starting
+} td_llm_t;
+
+td_llm_t *td_llm_state (td_actor_t *actor);
+
+//  Replies (all return TD_ACTOR_OK).
+int td_llm_reply (td_call_t *call, int status, json_t *body);       //  takes body
+int td_llm_db_down (td_call_t *call);
+//  Parse the caller; answers 401 and returns NULL when malformed.
+td_principal_t *td_llm_principal (td_call_t *call);
+//  The request's JSON body (an object) or NULL; path/query param into buf.
+json_t *td_llm_body (td_call_t *call);
+bool td_llm_param (td_call_t *call, const char *key, char *buf, size_t size);
+bool td_llm_uuid_valid (const char *s);
+//  Publish an llm.* event for a learner.
+void td_llm_publish (td_actor_t *actor, const char *type, const char *org, const char *user,
+                     const char *subject, json_t *data);     //  takes data
+
+//  td_llm_prompt.c
+json_t *td_llm_prompts_load (const char *dir, char *errbuf, size_t errlen);
+const char *td_llm_prompt (td_llm_t *llm, const char *name);
+//  tmpl with every {{name}} replaced by vars' string "name" ("" when absent); malloc'd.
+char *td_llm_render (const char *tmpl, const json_t *vars);
+
+//  td_llm_org.c
+int td_llm_org_config (td_llm_t *llm, const char *rid, const char *org, td_llm_org_cfg_t *out);
+//  Tokens used by org this month; -1 when the database failed.
+int64_t td_llm_org_month_tokens (td_llm_t *llm, const char *rid, const char *org);
+int td_llm_usage_add (td_llm_t *llm, const char *rid, const char *org, const char *user,
+                      const char *model, int64_t prompt, int64_t completion, bool error);
+int td_llm_settings_get (td_actor_t *actor, td_call_t *call);
+int td_llm_settings_put (td_actor_t *actor, td_call_t *call);
+int td_llm_usage_get (td_actor_t *actor, td_call_t *call);
+
+//  td_llm_lookup.c
+//  Catalog replies are readable on the client's socket (the actor loop's watch).
+void td_llm_lookup_ready (td_actor_t *actor, zsock_t *sock);
+//  Answer every kept lookup 503 (the actor is stopping).
+void td_llm_lookup_stop_all (td_llm_t *llm);
+//  Fetch an item from the catalog for call (kept): first with the caller's auth (access), then
+//  as system (the full item). fn gets the item, or NULL when the call was answered with an
+//  error already; fn answers the call in the first case and always owns arg. -1: nothing kept.
+typedef void (td_llm_item_fn) (td_actor_t *actor, td_call_t *call, json_t *item, void *arg);
+int td_llm_item_fetch (td_actor_t *actor, td_call_t *call, const char *item_id, td_llm_item_fn *fn,
+                       void *arg);
+//  Fetch the caller's draft of an item (draft.get with auth); fn gets it ({code, version}) or
+//  NULL (none, or the catalog failed), with call NULL. 0, or -1 (nothing sent, no callback).
+int td_llm_draft_fetch (td_actor_t *actor, const char *rid, const msgpack_object *auth,
+                        const char *item_id, td_llm_item_fn *fn, void *arg);
+
+//  td_llm_tutor.c (td_llm_turn.c: td_llm_oneshot, td_llm_system_prompt)
+int td_llm_tutor_create (td_actor_t *actor, td_call_t *call);
+int td_llm_tutor_get (td_actor_t *actor, td_call_t *call);
+int td_llm_tutor_message (td_actor_t *actor, td_call_t *call);
+int td_llm_tutor_cancel (td_actor_t *actor, td_call_t *call);
+//  A one-shot completion for a kept call (hint, feedback): answered 200 {text, provider, model,
+//  offline, withheld, usage} at the end; the output is checked against item's solution and, if it
+//  would reveal it, replaced by fallback (the offline answer). Budget and usage apply.
+//  fallback NULL: no offline answer (503 when the provider is offline or the answer withheld).
+//  post (or NULL): turns the model's whole text into the reply body (provider, model and usage
+//  are added), or NULL with why set (503: the answer did not validate).
+typedef json_t *(td_llm_post_fn) (const char *text, const json_t *item, char *why, size_t whylen);
+int td_llm_oneshot (td_actor_t *actor, td_call_t *call, const char *user, const char *org,
+                    const json_t *item, const char *system, const char *text, const char *fallback,
+                    td_llm_post_fn *post);
+//  The system prompt for a mode or helper: the named prompt, the item's context and (except in
+//  exam mode) its reference solution for the model's guidance. malloc'd.
+char *td_llm_system_prompt (td_llm_t *llm, const char *prompt, bool with_solution, const json_t *item);
+void td_llm_tutor_stop_all (td_llm_t *llm);
+
+//  td_llm_summary.c
+void td_llm_summary_tick (td_actor_t *actor);
+int td_llm_usage_summary (td_actor_t *actor, td_call_t *call);
+
+//  td_llm_assist.c
+int td_llm_assist_hint (td_actor_t *actor, td_call_t *call);
+int td_llm_assist_feedback (td_actor_t *actor, td_call_t *call);
+//  td_llm_analyze.c
+int td_llm_assist_explain (td_actor_t *actor, td_call_t *call);
+int td_llm_assist_complexity (td_actor_t *actor, td_call_t *call);
+int td_llm_assist_evaluate (td_actor_t *actor, td_call_t *call);
+
+//  td_llm_offline.c
+//  The offline tutor's answer for a turn (malloc'd), from the item and the learner's text.
+char *td_llm_offline_answer (td_llm_t *llm, const char *mode, const json_t *item,
+                             const char *text, int turn);
+//  Exam guard: true when text reproduces the reference solution of item (a line of it with at
+//  least 12 non-blank characters, compared without whitespace).
+bool td_llm_leaks_solution (const json_t *item, const char *text);
+//  The reference material of an item kind that must never be revealed in exam mode.
+const char *td_llm_item_solution (const json_t *item);
+
+#endif
