@@ -22,8 +22,8 @@
 static void
 s_put (const char *dir, const char *file, const char *text)
 {
-    char path [512];
-    snprintf (path, sizeof path, "%s/%s", dir, file);
+    char path [1024];
+    assert_true ((size_t) snprintf (path, sizeof path, "%s/%s", dir, file) < sizeof path);
     FILE *f = fopen (path, "w");
     assert_non_null (f);
     fputs (text, f);
@@ -33,8 +33,8 @@ s_put (const char *dir, const char *file, const char *text)
 static void
 s_get (const char *dir, const char *file, char *buf, size_t size)
 {
-    char path [512];
-    snprintf (path, sizeof path, "%s/%s", dir, file);
+    char path [1024];
+    assert_true ((size_t) snprintf (path, sizeof path, "%s/%s", dir, file) < sizeof path);
     FILE *f = fopen (path, "r");
     assert_non_null (f);
     size_t n = fread (buf, 1, size - 1, f);

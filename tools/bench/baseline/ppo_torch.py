@@ -56,7 +56,7 @@ class CartPole:
 def mlp(sizes, out_gain):
     layers = []
     for i in range(len(sizes) - 1):
-        lin = nn.Linear(sizes[i], sizes[i + 1]).double()
+        lin = nn.Linear(sizes[i], sizes[i + 1])        # float32, as PyTorch code is written
         last = i == len(sizes) - 2
         nn.init.orthogonal_(lin.weight, out_gain if last else math.sqrt(2))
         nn.init.zeros_(lin.bias)
@@ -74,7 +74,7 @@ def evaluate(pi, seed, episodes=100):
         r = 0.0
         while True:
             with torch.no_grad():
-                a = pi(torch.from_numpy(env.s)).argmax(1).numpy()
+                a = pi(torch.from_numpy(env.s).float()).argmax(1).numpy()
             rew, term, trunc = env.step(a)
             r += rew[0]
             if term[0] or trunc[0]:
@@ -103,7 +103,7 @@ def main():
         b_rew = np.zeros((N_STEPS, N_ENVS)); b_done = np.zeros((N_STEPS, N_ENVS))
         for t in range(N_STEPS):
             with torch.no_grad():
-                o = torch.from_numpy(obs)
+                o = torch.from_numpy(obs).float()
                 dist = torch.distributions.Categorical(logits=pi(o))
                 a = dist.sample()
                 b_logp[t] = dist.log_prob(a).numpy()
@@ -112,7 +112,7 @@ def main():
             rew, term, trunc = env.step(a.numpy())
             if trunc.any():
                 with torch.no_grad():
-                    fv = vf(torch.from_numpy(env.s)).squeeze(1).numpy()
+                    fv = vf(torch.from_numpy(env.s).float()).squeeze(1).numpy()
                 rew = rew + GAMMA * fv * trunc
             done = term | trunc
             for i in np.nonzero(done)[0]:
@@ -121,7 +121,7 @@ def main():
             b_rew[t], b_done[t] = rew, done
         steps += B
         with torch.no_grad():
-            last = vf(torch.from_numpy(obs)).squeeze(1).numpy()
+            last = vf(torch.from_numpy(obs).float()).squeeze(1).numpy()
         adv = np.zeros((N_STEPS, N_ENVS)); gae = np.zeros(N_ENVS)
         for t in reversed(range(N_STEPS)):
             nv = last if t == N_STEPS - 1 else b_val[t + 1]
@@ -132,9 +132,9 @@ def main():
         ret = adv + b_val
         for g in opt.param_groups:
             g["lr"] = LR * max(0.0, 1.0 - steps / total_steps)
-        fo = torch.from_numpy(b_obs.reshape(B, 4)); fa = torch.from_numpy(b_act.reshape(B))
-        fl = torch.from_numpy(b_logp.reshape(B)); fadv = torch.from_numpy(adv.reshape(B))
-        fret = torch.from_numpy(ret.reshape(B))
+        fo = torch.from_numpy(b_obs.reshape(B, 4)).float(); fa = torch.from_numpy(b_act.reshape(B))
+        fl = torch.from_numpy(b_logp.reshape(B)).float(); fadv = torch.from_numpy(adv.reshape(B)).float()
+        fret = torch.from_numpy(ret.reshape(B)).float()
         for _ in range(EPOCHS):
             perm = torch.randperm(B)
             for s in range(0, B, BATCH):
