@@ -20,6 +20,10 @@ json_t *td_json_parse (const char *text, size_t size, size_t max_size, td_error_
 int td_json_to_mp (const json_t *j, msgpack_packer *pk, td_error_t *err);
 //  Convert one msgpack object to a new JSON value. NULL with err set.
 json_t *td_mp_to_json (const msgpack_object *o, td_error_t *err);
+//  One msgpack object straight to compact JSON text (malloc'd, NUL-terminated, *len bytes):
+//  exactly what json_dumps (td_mp_to_json (o), JSON_COMPACT) gives, without building the tree
+//  (td_json_text.c). NULL with err set, as td_mp_to_json.
+char *td_mp_to_json_text (const msgpack_object *o, size_t *len, td_error_t *err);
 //  Convenience: encoded msgpack bytes -> JSON (validates with td_mp_check first).
 json_t *td_mp_bytes_to_json (const void *data, size_t size, td_error_t *err);
 //  The CONTRACT error body {"error":{"code","message","field"?}} as a new JSON object.

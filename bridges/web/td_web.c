@@ -833,14 +833,20 @@ s_answer_reply (td_web_t *web, td_pending_t *p, td_msg_t *m)
     }
     td_error_t err;
     td_error_clear (&err);
-    json_t *j = td_mp_to_json (td_msg_body (m), &err);
-    if (!j) {
+    bool ws = p->call_id && p->call_id [0] != 0;
+    //  HTTP: the reply's msgpack straight to JSON text (no tree: the largest cost of big
+    //  replies); WebSocket: a tree, which the reply frame embeds
+    size_t len = 0;
+    char *text = ws? NULL: td_mp_to_json_text (td_msg_body (m), &len, &err);
+    json_t *j = ws? td_mp_to_json (td_msg_body (m), &err): NULL;
+    if (!text && !j) {
         td_warn (TD_WEB_ACTOR, p->rid, "reply body not convertible to JSON: %s", err.message);
         td_web_answer_error (web, p->serial, p->call_id, p->rid, TD_ERR_INTERNAL,
                              "The service sent a reply the bridge cannot read.", NULL);
         return;
     }
-    td_web_answer (web, p->serial, p->call_id, p->rid, status, j, NULL, NULL, 0);
+    td_web_answer (web, p->serial, p->call_id, p->rid, status, j, NULL, text, len);
+    free (text);
 }
 
 static void

@@ -6,7 +6,9 @@
  *      that re-packs into bytes td_mp_check accepts again (the checker is never looser than the
  *      unpacker, and the limits survive re-encoding);
  *    - when the accepted value converts to JSON, that JSON packs back to msgpack that passes the
- *      check and converts to an equal JSON value.
+ *      check and converts to an equal JSON value;
+ *    - the direct writer (td_mp_to_json_text) gives byte for byte what dumping the tree gives,
+ *      and refuses exactly what the tree conversion refuses, with the same message.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +49,21 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
     //  msgpack -> JSON -> msgpack -> JSON is stable.
     json_t *j = td_mp_to_json (&obj, &err);
+    td_error_t terr;
+    td_error_clear (&terr);
+    size_t tlen = 0;
+    char *text = td_mp_to_json_text (&obj, &tlen, &terr);
+    if (j) {
+        char *dumped = json_dumps (j, JSON_COMPACT | JSON_ENCODE_ANY);
+        CHECK (dumped && text);
+        CHECK (strlen (dumped) == tlen && memcmp (dumped, text, tlen) == 0);
+        free (dumped);
+    }
+    else {
+        CHECK (!text);
+        CHECK (terr.code == err.code && strcmp (terr.message, err.message) == 0);
+    }
+    free (text);
     if (j) {
         msgpack_sbuffer_clear (&sbuf);
         CHECK (td_json_to_mp (j, &pk, &err) == 0);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -310,6 +311,102 @@ test_mp_to_json (void **state)
     json_decref (j);
 }
 
+//  The direct writer against the tree: same bytes on success, same refusal otherwise.
+static void
+s_same (const msgpack_sbuffer *sb, const char *expect)
+{
+    msgpack_zone zone;
+    assert_true (msgpack_zone_init (&zone, 1024));
+    msgpack_object obj;
+    size_t off = 0;
+    assert_int_equal (msgpack_unpack (sb->data, sb->size, &off, &zone, &obj), MSGPACK_UNPACK_SUCCESS);
+    td_error_t e1, e2;
+    td_error_clear (&e1);
+    td_error_clear (&e2);
+    json_t *j = td_mp_to_json (&obj, &e1);
+    size_t len = 0;
+    char *text = td_mp_to_json_text (&obj, &len, &e2);
+    if (!expect) {
+        assert_null (j);
+        assert_null (text);
+        assert_int_equal (e1.code, e2.code);
+        assert_string_equal (e1.message, e2.message);
+    }
+    else {
+        char *dumped = json_dumps (j, JSON_COMPACT | JSON_ENCODE_ANY);
+        assert_non_null (text);
+        assert_string_equal (text, dumped);
+        assert_string_equal (text, expect);
+        assert_int_equal (len, strlen (expect));
+        free (dumped);
+    }
+    free (text);
+    json_decref (j);
+    msgpack_zone_destroy (&zone);
+}
+
+static void
+test_mp_to_json_text (void **state)
+{
+    (void) state;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    //  numbers as jansson writes them, escapes, bin as base64, nesting, order kept
+    msgpack_pack_map (&pk, 9);
+    td_mp_pack_str (&pk, "z"); msgpack_pack_double (&pk, 1e20);
+    td_mp_pack_str (&pk, "a"); msgpack_pack_double (&pk, -1.5e-7);
+    td_mp_pack_str (&pk, "i"); msgpack_pack_double (&pk, 3.0);
+    td_mp_pack_str (&pk, "r"); msgpack_pack_double (&pk, 0.1);
+    td_mp_pack_str (&pk, "n"); msgpack_pack_int64 (&pk, INT64_MIN);
+    td_mp_pack_str (&pk, "s"); td_mp_pack_str (&pk, "q\"\\ \b\f\n\r\t\x01\x1f/\x7f é");
+    td_mp_pack_str (&pk, "b"); msgpack_pack_bin (&pk, 4); msgpack_pack_bin_body (&pk, "\x00\xff\x10" "a", 4);
+    td_mp_pack_str (&pk, "l"); msgpack_pack_array (&pk, 3);
+        msgpack_pack_nil (&pk); msgpack_pack_true (&pk); msgpack_pack_false (&pk);
+    td_mp_pack_str (&pk, ""); msgpack_pack_map (&pk, 0);
+    s_same (&sb, "{\"z\":1e20,\"a\":-1.4999999999999999e-7,\"i\":3.0,\"r\":0.10000000000000001,"
+                 "\"n\":-9223372036854775808,\"s\":\"q\\\"\\\\ \\b\\f\\n\\r\\t\\u0001\\u001F/\x7f é\","
+                 "\"b\":\"AP8QYQ==\",\"l\":[null,true,false],\"\":{}}");
+    //  a repeated key, small map and large map (the sorted path), after a good key
+    for (int size = 3; size <= 40; size += 37) {
+        msgpack_sbuffer_clear (&sb);
+        msgpack_pack_map (&pk, (size_t) size);
+        for (int k = 0; k < size; k++) {
+            char key [16];
+            snprintf (key, sizeof key, "k%d", k == size - 1? 1: k);
+            td_mp_pack_str (&pk, key);
+            msgpack_pack_int (&pk, k);
+        }
+        s_same (&sb, NULL);
+    }
+    //  a value error before a key error; a non-string key; a NUL in a key; NaN; ext; too big
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_map (&pk, 2);
+    td_mp_pack_str (&pk, "x"); msgpack_pack_double (&pk, NAN);
+    msgpack_pack_int (&pk, 1); msgpack_pack_int (&pk, 2);
+    s_same (&sb, NULL);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_map (&pk, 1);
+    msgpack_pack_int (&pk, 1); msgpack_pack_int (&pk, 2);
+    s_same (&sb, NULL);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_map (&pk, 1);
+    msgpack_pack_str (&pk, 3); msgpack_pack_str_body (&pk, "a\0b", 3); msgpack_pack_int (&pk, 2);
+    s_same (&sb, NULL);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_array (&pk, 2);
+    msgpack_pack_int (&pk, 1); msgpack_pack_ext (&pk, 1, 1); msgpack_pack_ext_body (&pk, "x", 1);
+    s_same (&sb, NULL);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_uint64 (&pk, UINT64_MAX);
+    s_same (&sb, NULL);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_str (&pk, 2); msgpack_pack_str_body (&pk, "\xc3\x28", 2);     //  bad UTF-8
+    s_same (&sb, NULL);
+    msgpack_sbuffer_destroy (&sb);
+}
+
 static void
 test_error_body (void **state)
 {
@@ -350,6 +447,7 @@ main (void)
         cmocka_unit_test (test_parse_depth_and_size),
         cmocka_unit_test (test_to_mp_limits),
         cmocka_unit_test (test_mp_to_json),
+        cmocka_unit_test (test_mp_to_json_text),
         cmocka_unit_test (test_error_body),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
