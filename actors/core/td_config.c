@@ -375,7 +375,38 @@ td_config_usage (FILE *out)
 "  TUTORD_ARGON2_OPSLIMIT     2                      argon2id passes (password hashing cost)\n"
 "  TUTORD_ARGON2_MEMLIMIT_KIB 65536                  argon2id memory, KiB\n"
 "  TUTORD_GOOGLE_JWKS         (off)                  Google sign-in keys: file path or http(s) URL\n"
-"  TUTORD_GOOGLE_CLIENT_ID    (none)                 audience Google ID tokens must carry\n", out);
+"  TUTORD_GOOGLE_CLIENT_ID    (none)                 audience Google ID tokens must carry\n"
+"  TUTORD_AUTHCACHE_MAX       10000                  bridge: verified callers cached (0 = off)\n"
+"  TUTORD_IDENTITY_ME_CACHE   1                      identity: cache GET /me per user (0 = off)\n", out);
+    fputs (
+"Grader (actors/grader/GRADER.md):\n"
+"  TUTORD_CGROUP_ROOT         (own cgroup)           delegated cgroup the sandbox creates runs under\n"
+"  TUTORD_SANDBOX_WARM        1                      cgroup v1: keep cgroup moves cheap (0 = off)\n"
+"LLM gateway (actors/llm/LLM.md), all optional:\n"
+"  TUTORD_LLM_FALLBACK_MODELS (none)                 comma list tried after the model fails\n"
+"  TUTORD_LLM_CONNECT_TIMEOUT_MS 5000                upstream connect timeout\n"
+"  TUTORD_LLM_FIRST_TOKEN_TIMEOUT_MS 30000           wait for the first token\n"
+"  TUTORD_LLM_TOTAL_TIMEOUT_MS 120000                whole answer\n"
+"  TUTORD_LLM_MAX_RETRIES     2                      retries on 429, 5xx, 529\n"
+"  TUTORD_LLM_BACKOFF_MS      500                    first backoff (doubles, with jitter)\n"
+"  TUTORD_LLM_BACKOFF_MAX_MS  8000                   largest backoff\n"
+"  TUTORD_LLM_RETRY_AFTER_CAP_MS 60000               longest Retry-After honoured\n"
+"  TUTORD_LLM_MAX_RESPONSE_BYTES 1048576             upstream answer size cap\n"
+"  TUTORD_LLM_MAX_TOKENS      1024                   completion tokens asked for\n"
+"  TUTORD_LLM_MONTHLY_TOKENS  (none)                 default monthly token budget per org\n"
+"  TUTORD_LLM_USAGE_WEBHOOK   (none)                 Slack-compatible URL for the daily usage summary\n"
+"  TUTORD_PROMPTS             (source)/prompts       folder of the prompt files\n"
+"Analytics (actors/analytics/ANALYTICS.md):\n"
+"  TUTORD_ANALYTICS_SEED      (source)/seed/achievements.json  XP rules and achievements\n"
+"  TUTORD_ANALYTICS_RETENTION_DAYS 0                 days of event log kept (0 = forever)\n"
+"Trainer (actors/trainer/TRAINER.md):\n"
+"  TUTORD_TRAIN_WORKERS       (cores - 1, >= 1)      training threads, at low priority\n"
+"  TUTORD_TRAIN_USER_RUNS     2                      active runs per user (429 beyond)\n"
+"  TUTORD_TRAIN_ORG_RUNS      8                      active runs per org (429 beyond)\n"
+"  TUTORD_TRAIN_MAX_STEPS     2000000                total_steps cap per run\n"
+"  TUTORD_TRAIN_CHECKPOINT_MS 2000                   checkpoint interval\n"
+"  TUTORD_TRAIN_LEASE_MS      15000                  lease of a running run (crash recovery)\n"
+"  TUTORD_TRAIN_EVAL_EPISODES 20                     episodes of the final evaluation\n", out);
 }
 
 const char *

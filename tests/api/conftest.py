@@ -15,9 +15,12 @@ Fixtures:
 Environment: TUTORD_BUILD_DIR (default build/debug, else build/release) picks the binaries.
 """
 
+import atexit
 import http.client
 import json
 import os
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -255,6 +258,40 @@ class Tutord:
             marks = [m for m in SANITIZER_MARKS if m in text]
             assert not marks, "sanitizer report in tutord's output:\n%s" % self.log_tail(120)
         return rc
+
+
+def _own_database():
+    """Give this pytest session (one test file under ctest) a database of its own.
+
+    Why: queues live in tables (grader submissions, training runs), and every tutord on a
+    database shares them -- as it should across real processes. Test files run in parallel, so
+    on one shared database a tutord started by one file would claim and run another file's work,
+    and that file would never see its events. Each session therefore creates an empty database
+    next to TUTORD_TEST_DB, points TUTORD_TEST_DB at it (tutord, psql and tutorctl in the tests
+    all read it from there), migrates it in _migrated, and drops it at exit."""
+    base = os.environ.get("TUTORD_TEST_DB")
+    if not base or os.environ.get("TUTORD_TEST_DB_BASE"):
+        return                          # unset (fixtures fail later), or already done
+    name = "tutord_t_%d_%s" % (os.getpid(), secrets.token_hex(4))
+    res = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", base, "-c",
+                          "CREATE DATABASE %s" % name], capture_output=True, text=True, timeout=60)
+    if res.returncode != 0:
+        raise RuntimeError("cannot create the session's database: %s" % res.stderr)
+    if re.search(r"(^|\s)dbname=\S+", base):
+        own = re.sub(r"(^|\s)dbname=\S+", lambda m: "%sdbname=%s" % (m.group(1), name), base)
+    else:
+        own = "%s dbname=%s" % (base, name)
+    os.environ["TUTORD_TEST_DB_BASE"] = base
+    os.environ["TUTORD_TEST_DB"] = own
+
+    def drop():
+        subprocess.run(["psql", "-X", "-q", base, "-c",
+                        "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name],
+                       capture_output=True, text=True, timeout=60)
+    atexit.register(drop)
+
+
+_own_database()
 
 
 @pytest.fixture(scope="session")
