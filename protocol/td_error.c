@@ -29,6 +29,7 @@ static const s_code_t s_codes [TD_ERR__COUNT] = {
     [TD_ERR_NOT_IMPLEMENTED]        = { "not_implemented", 501 },
     [TD_ERR_UNAVAILABLE]            = { "unavailable", 503 },
     [TD_ERR_TIMEOUT]                = { "timeout", 504 },
+    [TD_ERR_BUDGET_EXCEEDED]        = { "budget_exceeded", 429 },
 };
 
 const char *

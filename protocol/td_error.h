@@ -25,6 +25,7 @@ typedef enum {
     TD_ERR_NOT_IMPLEMENTED,         //  501 not_implemented
     TD_ERR_UNAVAILABLE,             //  503 unavailable
     TD_ERR_TIMEOUT,                 //  504 timeout
+    TD_ERR_BUDGET_EXCEEDED,         //  429 budget_exceeded (an org's LLM token budget is spent)
     TD_ERR__COUNT
 } td_errcode_t;
 

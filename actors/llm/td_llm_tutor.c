@@ -431,8 +431,8 @@ td_llm_tutor_message (td_actor_t *actor, td_call_t *call)
             sodium_memzero (&cfg, sizeof cfg);
             if (used < 0)
                 return td_llm_db_down (call);
-            td_call_error_retry (call, TD_ERR_RATE_LIMITED, td_llm_seconds_to_next_month (), "budget",
-                                 "budget_exceeded: the organisation's monthly token budget "
+            td_call_error_retry (call, TD_ERR_BUDGET_EXCEEDED, td_llm_seconds_to_next_month (), "budget",
+                                 "the organisation's monthly token budget "
                                  "(%lld) is spent", (long long) cfg.budget);
             return TD_ACTOR_OK;
         }
