@@ -167,4 +167,15 @@ int td_catalog_drip_list (td_actor_t *self, td_call_t *call);
 int td_catalog_progress_get (td_actor_t *self, td_call_t *call);
 int td_catalog_exam_get (td_actor_t *self, td_call_t *call);
 
+//  SQL: may a learner see item i (joined with its module m) of course $C, being in the cohorts
+//  $K (text[]; NULL for an author, who sees everything) as user $U? Its module is released to
+//  one of those cohorts (drip, CATALOG.md §5), and an exam-pool exercise is the one assigned to
+//  the user (§6). Used by item.get and item.grading, so what a learner may open and what they
+//  may submit to are the same thing.
+#define TD_CAT_ITEM_VISIBLE(C, K, U) \
+    "(" K "::text[] IS NULL OR (m.position < coalesce (catalog_released_modules" \
+    " (" C "::uuid, " K "::text[]), 2147483647) AND (NOT catalog_is_exam (i.kind, i.content)" \
+    " OR EXISTS (SELECT 1 FROM catalog_exam_assignments x WHERE x.user_id = " U \
+    " AND x.item_id = i.id))))"
+
 #endif

@@ -59,6 +59,28 @@ td_catalog_item_grading (td_actor_t *actor, td_call_t *call)
     snprintf (course.id, sizeof course.id, "%s", PQgetvalue (res, 0, 3));
     snprintf (course.org, sizeof course.org, "%s", PQgetvalue (res, 0, 4));
     td_cat_access_t access = td_cat_access (who, &course);
+    //  a learner submits only to what they may open: released to their cohort (drip) and, for
+    //  an exam-pool exercise, the one assigned to them
+    if (access == TD_CAT_READ) {
+        char user [80] = "";
+        if (td_principal_kind (who) == TD_PRINCIPAL_USER && td_principal_user (who))
+            snprintf (user, sizeof user, "%s", td_principal_user (who));
+        char *cohorts = td_cat_cohorts (who);
+        const char *vp [] = { id, course.id, cohorts, user };
+        PGresult *vis = cohorts? td_db_exec (td_actor_db (actor), td_call_rid (call),
+            "SELECT " TD_CAT_ITEM_VISIBLE ("$2", "$3", "$4")
+            " FROM catalog_items i JOIN catalog_lessons l ON l.id = i.lesson_id"
+            " JOIN catalog_modules m ON m.id = l.module_id WHERE i.id = $1::uuid", 4, vp): NULL;
+        free (cohorts);
+        if (!vis) {
+            td_principal_destroy (&who);
+            PQclear (res);
+            return td_cat_missing (call, true, "item");
+        }
+        if (PQntuples (vis) != 1 || strcmp (PQgetvalue (vis, 0, 0), "t") != 0)
+            access = TD_CAT_NONE;
+        PQclear (vis);
+    }
     td_principal_destroy (&who);
     json_error_t jerr;
     json_t *content = json_loads (PQgetvalue (res, 0, 9), 0, &jerr);

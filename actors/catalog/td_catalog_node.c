@@ -258,10 +258,7 @@ td_catalog_item_get (td_actor_t *actor, td_call_t *call)
     bool failed;
     json_t *item = td_cat_query_json (actor, call,
         "SELECT json_build_object(" TD_CAT_ITEM_FIELDS ", 'course_id', $2::text,"
-        "  '_visible', $3::text[] IS NULL OR (m.position < coalesce (catalog_released_modules"
-        "    ($2::uuid, $3::text[]), 2147483647) AND (NOT catalog_is_exam (i.kind, i.content)"
-        "    OR EXISTS (SELECT 1 FROM catalog_exam_assignments x WHERE x.user_id = $4"
-        "      AND x.item_id = i.id))))"
+        "  '_visible', " TD_CAT_ITEM_VISIBLE ("$2", "$3", "$4") ")"
         " FROM catalog_items i JOIN catalog_lessons l ON l.id = i.lesson_id"
         " JOIN catalog_modules m ON m.id = l.module_id WHERE i.id = $1::uuid", 4, params, &failed);
     free (cohorts);

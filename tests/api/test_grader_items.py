@@ -308,3 +308,27 @@ def test_events_and_result_feed(tutord_factory):
                        "{}", timeout=30)
     r = json.loads(res.stdout) if res.stdout else {}
     assert r.get("status") in (401, 403), (res.stdout, res.stderr)
+
+
+def test_drip_holds_back_submissions(tutord_factory):
+    """A learner submits only to what they may open: an item of a module not yet released to
+    their cohort (drip) is, for them, an item that does not exist; once released it is not."""
+    from datetime import datetime, timedelta, timezone
+    w = build_world(tutord_factory)
+    course, items = build_course(w)
+    admin = w.tokens["admin_a"]
+    later = (datetime.now(timezone.utc) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ok(w.t, "PUT", "/api/v1/courses/%s/cohorts/%s" % (course["id"], w.ids["A1"]), admin,
+       {"start_date": later, "every_days": 7})
+    for body in [{"item_id": items["exercise"], "code": "print(1)"},
+                 {"item_id": items["single"], "answer": 0}]:
+        s, b = submit(w, "learner", body, wait=False)          # learner of cohort A1
+        assert s == 404 and b["error"]["field"] == "item_id", (s, b)
+        s, b = submit(w, "mentor", body, wait=False)           # an author of org A: not held
+        assert s in (200, 202), (s, b)
+    # the same learner sees it once the cohort's first module is out
+    earlier = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ok(w.t, "PUT", "/api/v1/courses/%s/cohorts/%s" % (course["id"], w.ids["A1"]), admin,
+       {"start_date": earlier, "every_days": 7})
+    s, b = submit(w, "learner", {"item_id": items["exercise"], "code": "print(1)"}, wait=False)
+    assert s == 202, (s, b)
