@@ -240,7 +240,7 @@ td_http_bearer (struct lws *wsi, char *buf, size_t size)
 void
 td_web_handle (td_web_t *web, uint64_t serial, const char *call_id, td_method_t method,
                const char *path, const td_params_t *query, const json_t *body, const char *rid,
-               const char *token, const char *client_ip, td_answer_t *ans)
+               const char *token, const char *client_ip, bool sse, td_answer_t *ans)
 {
     memset (ans, 0, sizeof *ans);
     ans->route_label = "unmatched";
@@ -329,7 +329,8 @@ td_web_handle (td_web_t *web, uint64_t serial, const char *call_id, td_method_t 
         td_answer_error (ans, TD_ERR_TOO_LARGE, "The request is too large.", NULL);
         return;
     }
-    int rc = td_web_submit (web, TD_JOB_CALL, serial, public ? TD_JOBF_PUBLIC : 0, service,
+    int rc = td_web_submit (web, TD_JOB_CALL, serial,
+                            (public ? TD_JOBF_PUBLIC : 0) | (sse ? TD_JOBF_SSE : 0), service,
                             type, rid, call_id, token, sb.data, sb.size);
     msgpack_sbuffer_destroy (&sb);
     if (rc)
@@ -412,11 +413,98 @@ td_http_deliver (td_web_t *web, td_pss_t *pss, td_out_t *out)
     out->buf = NULL;
 }
 
+void
+td_http_sse_deliver (td_web_t *web, td_pss_t *pss, td_out_t *out)
+{
+    (void) web;
+    if (pss->is_ws)
+        return;
+    if (out->status == 200 && pss->state == TD_RESP_WAIT && !pss->sse) {
+        pss->sse = true;            //  the response becomes an event stream
+        pss->status = 200;
+        pss->ctype = "text/event-stream";
+        pss->state = TD_RESP_HEADERS;
+    }
+    else
+    if (!pss->sse || pss->sse_end)
+        return;                     //  not a stream (any more): dropped
+    td_wsmsg_t *m = calloc (1, sizeof *m);
+    if (!m) {
+        pss->close_after = true;
+        return;
+    }
+    m->buf = out->buf;
+    m->len = out->len;
+    out->buf = NULL;
+    if (pss->outq_tail)
+        pss->outq_tail->next = m;
+    else
+        pss->outq_head = m;
+    pss->outq_tail = m;
+    pss->outq_msgs++;
+    pss->outq_bytes += m->len;
+    if (out->end)
+        pss->sse_end = true;
+    lws_callback_on_writable (pss->wsi);
+}
+
+//  An event stream: headers without a length (the stream ends when the connection closes),
+//  then one record per write; after the last record the connection is closed.
+static int
+s_sse_writeable (td_web_t *web, td_pss_t *pss)
+{
+    struct lws *wsi = pss->wsi;
+    if (pss->state == TD_RESP_HEADERS) {
+        unsigned char hbuf [LWS_PRE + 512];
+        unsigned char *start = hbuf + LWS_PRE, *p = start, *end = hbuf + sizeof hbuf - 1;
+        if (lws_add_http_common_headers (wsi, 200, "text/event-stream",
+                                         LWS_ILLEGAL_HTTP_CONTENT_LEN, &p, end)
+        ||  lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                          (unsigned char *) "no-store", 8, &p, end)
+        ||  lws_add_http_header_by_name (wsi, (const unsigned char *) "x-request-id:",
+                                         (const unsigned char *) pss->rid,
+                                         (int) strlen (pss->rid), &p, end)
+        ||  lws_finalize_write_http_header (wsi, start, &p, end))
+            return -1;
+        pss->state = TD_RESP_BODY;
+        lws_callback_on_writable (wsi);
+        return 0;
+    }
+    td_wsmsg_t *m = pss->outq_head;
+    if (m) {
+        pss->outq_head = m->next;
+        if (!pss->outq_head)
+            pss->outq_tail = NULL;
+        pss->outq_msgs--;
+        pss->outq_bytes -= m->len;
+        int n = lws_write (wsi, (unsigned char *) TD_WEB_TEXT (m->buf), m->len, LWS_WRITE_HTTP);
+        free (m->buf);
+        free (m);
+        if (n < 0)
+            return -1;
+        if (pss->outq_head || !pss->sse_end) {
+            if (pss->outq_head)
+                lws_callback_on_writable (wsi);
+            return 0;
+        }
+    }
+    else
+    if (!pss->sse_end)
+        return 0;                   //  nothing yet: the next record asks for a write
+    double secs = (double) (td_web_now_us () - pss->start_us) / 1e6;
+    td_metrics_http (web->metrics, pss->route_label, td_method_name (pss->method), 200, secs);
+    pss->state = TD_RESP_NONE;
+    pss->sse = false;               //  the stream is complete: nothing to cancel
+    return -1;                      //  close: the end of the stream
+}
+
 //  One lws_write per call: headers, then body chunks.
 static int
 s_writeable (td_web_t *web, td_pss_t *pss)
 {
     struct lws *wsi = pss->wsi;
+    if (pss->sse)
+        return s_sse_writeable (web, pss);
     if (pss->state == TD_RESP_HEADERS) {
         unsigned char hbuf [LWS_PRE + 1024];
         unsigned char *start = hbuf + LWS_PRE, *p = start, *end = hbuf + sizeof hbuf - 1;
@@ -633,8 +721,12 @@ s_dispatch (td_web_t *web, td_pss_t *pss)
         char peer [64];
         td_http_bearer (pss->wsi, token, sizeof token);
         td_http_peer (pss->wsi, peer, sizeof peer);
+        char accept [256] = "";
+        if (lws_hdr_copy (pss->wsi, accept, sizeof accept, WSI_TOKEN_HTTP_ACCEPT) < 0)
+            accept [0] = 0;
+        pss->sse_wanted = strstr (accept, "text/event-stream") != NULL;
         td_web_handle (web, pss->serial, NULL, pss->method, pss->path, query, body, pss->rid,
-                       token, peer, &ans);
+                       token, peer, pss->sse_wanted, &ans);
         sodium_memzero (token, sizeof token);
     }
     free (query);
@@ -820,6 +912,11 @@ td_http_callback (struct lws *wsi, enum lws_callback_reasons reason, td_pss_t *p
             return s_writeable (web, pss);
         case LWS_CALLBACK_CLOSED_HTTP:
         case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+            if (!pss->is_ws && pss->sse && pss->serial
+            &&  td_web_submit (web, TD_JOB_SSE_CLOSE, pss->serial, 0, NULL, NULL, pss->rid, NULL,
+                               NULL, NULL, 0))
+                td_warn (TD_WEB_ACTOR, pss->rid, "cannot tell the bridge an event stream closed");
+            pss->sse = false;
             if (!pss->is_ws)
                 td_pss_cleanup (web, pss);
             return 0;

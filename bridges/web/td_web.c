@@ -225,6 +225,9 @@ s_drain_queue (td_web_t *web)
             else
             if (pss && out->kind == TD_OUT_AUTH)
                 td_ws_auth (web, pss, out);
+            else
+            if (pss && out->kind == TD_OUT_SSE)
+                td_http_sse_deliver (web, pss, out);
         }
         td_out_destroy (&out);
         out = next;
@@ -732,6 +735,9 @@ s_handle_job (td_web_t *web)
         s_serial_key_ws (serial, key);
         zhashx_delete (web->wsauth, key);
     }
+    else
+    if (kind == TD_JOB_SSE_CLOSE)
+        td_sse_forget (web, serial);
     else {
         td_error_t err;
         td_error_clear (&err);
@@ -744,6 +750,7 @@ s_handle_job (td_web_t *web)
             p->service = strdup (service ? service : "");
             p->type = strdup (type ? type : "");
             p->slot = -1;
+            p->sse = (flags & TD_JOBF_SSE) != 0;
             p->deadline = deadline;
             p->expire_ms = deadline + TD_WEB_GRACE_MS;
             snprintf (p->rid, sizeof p->rid, "%s", rid ? rid : "");
@@ -831,6 +838,8 @@ s_answer_reply (td_web_t *web, td_pending_t *p, td_msg_t *m)
         td_web_answer (web, p->serial, p->call_id, p->rid, status, NULL, NULL, "", 0);
         return;
     }
+    if (p->sse && td_sse_start (web, p, status, td_msg_body (m)))
+        return;
     td_error_t err;
     td_error_clear (&err);
     bool ws = p->call_id && p->call_id [0] != 0;
@@ -898,7 +907,10 @@ s_handle_event (td_web_t *web)
     zframe_t *df = zmsg_next (msg);
     static const char restarted [] = "system.actor_restarted";
     static const char identity [] = "identity.";
+    static const char llm [] = "llm.";
     if (atomic_load (&web->ws_subscribers) == 0
+    &&  !(tf && zframe_size (tf) > sizeof llm - 1
+      &&  memcmp (zframe_data (tf), llm, sizeof llm - 1) == 0)
     &&  !(tf && zframe_size (tf) == sizeof restarted - 1
       &&  memcmp (zframe_data (tf), restarted, sizeof restarted - 1) == 0)
     &&  !(tf && zhashx_size (web->wsauth) > 0 && zframe_size (tf) > sizeof identity - 1
@@ -914,6 +926,7 @@ s_handle_event (td_web_t *web)
     if (!ev)
         return;
     const char *type = td_msg_type (ev);
+    td_sse_event (web, ev);
     //  A revoked session, a changed password or role, a removed member: the WebSockets of
     //  that user are verified again now rather than at their next periodic check
     if (strcmp (type, "identity.session_revoked") == 0
@@ -971,6 +984,7 @@ s_expire (td_web_t *web)
 {
     int64_t now = td_now_ms ();
     td_health_expire (web, now);
+    td_sse_expire (web, now);
     zlistx_t *late = NULL;
     for (td_pending_t *p = (td_pending_t *) zhashx_first (web->pending); p;
          p = (td_pending_t *) zhashx_next (web->pending))
@@ -1062,6 +1076,7 @@ s_web_destroy (td_web_t **self_p)
     }
     zhashx_destroy (&web->conns);
     zhashx_destroy (&web->pending);
+    td_sse_destroy (&web->sse);
     zhashx_destroy (&web->wsauth);
     td_ratelimit_destroy (&web->ratelimit);
     zlistx_destroy (&web->aggs);
@@ -1098,6 +1113,7 @@ s_web_new (zsock_t *pipe, const td_config_t *cfg)
     web->metrics = td_metrics_new ();
     web->conns = zhashx_new ();
     web->pending = zhashx_new ();
+    web->sse = td_sse_new ();
     web->wsauth = zhashx_new ();
     //  A config not made by td_config_load (tests) may leave the rate at 0: the defaults
     web->ratelimit = td_ratelimit_new (cfg->rate_per_token > 0 ? cfg->rate_per_token : 50,
@@ -1131,7 +1147,7 @@ s_web_new (zsock_t *pipe, const td_config_t *cfg)
     web->push = zsock_new (ZMQ_PUSH);
     web->client = td_client_new (td_config_broker_endpoint (cfg));
     web->sub = zsock_new_sub (td_config_events_endpoint (cfg), "");
-    if (!web->metrics || !web->conns || !web->pending || !web->aggs || !web->pull || !web->push
+    if (!web->metrics || !web->conns || !web->pending || !web->sse || !web->aggs || !web->pull || !web->push
     ||  !web->wsauth || !web->ratelimit
     ||  !web->client || !web->sub) {
         td_error (TD_WEB_ACTOR, NULL, "cannot create the bridge's sockets");

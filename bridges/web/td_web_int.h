@@ -71,17 +71,21 @@ typedef enum {
     TD_JOB_WS_OPEN,                 //  WebSocket `serial` opened with `token`: verify it now
                                     //  and every TD_WS_REVERIFY_MS (also the pending kind of
                                     //  those verifications)
-    TD_JOB_WS_CLOSE                 //  WebSocket `serial` closed
+    TD_JOB_WS_CLOSE,                //  WebSocket `serial` closed
+    TD_JOB_SSE_CLOSE                //  HTTP event stream `serial` closed by the client
 } td_job_kind_t;
 #define TD_JOBF_PUBLIC  0x01        //  anonymous callers allowed
+#define TD_JOBF_SSE     0x02        //  the caller sent Accept: text/event-stream (td_sse.c)
 
 //  Outbound items: actor -> lws thread.
 typedef enum {
     TD_OUT_HTTP = 1,                //  the response of HTTP transaction `serial`
     TD_OUT_WS,                      //  a reply frame for WebSocket connection `serial`
     TD_OUT_EVENT,                   //  an event frame for every subscriber of `type`
-    TD_OUT_AUTH                     //  WebSocket `serial`: its verified caller (auth), or
+    TD_OUT_AUTH,                    //  WebSocket `serial`: its verified caller (auth), or
                                     //  revoked: close it with TD_WS_CLOSE_REVOKED
+    TD_OUT_SSE                      //  one server-sent-events record of HTTP transaction
+                                    //  `serial`: status 200 on the first, `end` on the last
 } td_out_kind_t;
 
 typedef struct td_out {
@@ -99,6 +103,7 @@ typedef struct td_out {
     char user [TD_MAX_ID + 1];
     td_webauth_t *auth;             //  TD_OUT_AUTH (owned)
     bool revoked;                   //  TD_OUT_AUTH
+    bool end;                       //  TD_OUT_SSE: the stream's last record
 } td_out_t;
 
 //  A text buffer with LWS_PRE bytes of headroom, as lws_write wants.
@@ -139,6 +144,10 @@ typedef struct td_pss {
     char *resp_buf;                 //  td_web_buf_new
     size_t resp_len, resp_off;
     bool close_after;
+    //  Server-sent events (td_sse.c): records wait on outq like WebSocket frames
+    bool sse_wanted;                //  the request said Accept: text/event-stream
+    bool sse;                       //  the response is an event stream
+    bool sse_end;                   //  its last record is queued
     //  WebSocket
     char topics [TD_WS_MAX_TOPICS][TD_MAX_NAME + 1];
     int ntopics;
@@ -189,6 +198,7 @@ typedef struct td_web {
     td_authcache_t *authcache;      //  principal cache (own lock; the listener drops from it);
                                     //  NULL when off
     td_authlisten_t *authlisten;    //  its LISTEN thread; NULL without a database
+    struct td_sse *sse;             //  HTTP event streams and recent llm.* events (td_sse.c)
     size_t authcache_max;
     uint64_t auth_hits, auth_misses;
     pthread_t thread;
@@ -224,6 +234,8 @@ char *td_http_error_text (td_errcode_t code, const char *message, const char *fi
 int td_http_callback (struct lws *wsi, enum lws_callback_reasons reason, td_pss_t *pss,
                       void *in, size_t len);
 void td_http_deliver (td_web_t *web, td_pss_t *pss, td_out_t *out);
+//  A TD_OUT_SSE record for its connection (lws thread).
+void td_http_sse_deliver (td_web_t *web, td_pss_t *pss, td_out_t *out);
 
 //  Answer of a REST request handled in the lws thread: either submitted to the actor
 //  (submitted = true) or answered at once with json (owned) and status.
@@ -242,7 +254,7 @@ typedef struct {
 //  (429), and submits; the actor verifies the token before forwarding.
 void td_web_handle (td_web_t *web, uint64_t serial, const char *call_id, td_method_t method,
                     const char *path, const td_params_t *query, const json_t *body,
-                    const char *rid, const char *token, const char *client_ip,
+                    const char *rid, const char *token, const char *client_ip, bool sse,
                     td_answer_t *ans);
 //  The peer address of a connection into buf ("" when unknown).
 void td_http_peer (struct lws *wsi, char *buf, size_t size);
@@ -335,7 +347,27 @@ struct td_pending {
     char *token;                    //  TD_STAGE_VERIFY of a call: the credential (heap, wiped),
                                     //  to cache identity's answer under; NULL when not cached
     uint64_t epoch;                 //  the cache's epoch when auth.verify was sent
+    bool sse;                       //  HTTP caller asked for an event stream (TD_JOBF_SSE)
 };
+
+//  td_sse.c — a tutor message's answer as server-sent events on the HTTP response (issue 7):
+//  actor side. A call made with Accept: text/event-stream whose reply is 202 naming a
+//  message_id becomes a stream: the reply is its first record ("accepted"), then every
+//  llm.delta and llm.done event of that message, and the stream ends after llm.done. Events
+//  may overtake the reply (they travel the event plane, the reply the request plane), so the
+//  most recent llm.* records are kept and replayed when a stream starts.
+typedef struct td_sse td_sse_t;
+td_sse_t *td_sse_new (void);
+void td_sse_destroy (td_sse_t **self_p);
+//  A 2xx reply to an SSE call: true when it started a stream (then the reply is answered).
+bool td_sse_start (td_web_t *web, td_pending_t *p, int status, const msgpack_object *body);
+//  An event (any type; llm.delta and llm.done are used).
+void td_sse_event (td_web_t *web, const td_msg_t *ev);
+//  The client of stream `serial` went away.
+void td_sse_forget (td_web_t *web, uint64_t serial);
+//  End streams that outlived TD_SSE_MAX_MS.
+void td_sse_expire (td_web_t *web, int64_t now_ms);
+#define TD_SSE_MAX_MS (10 * 60 * 1000)
 
 //  Queue the answer for a request (HTTP response or WebSocket reply frame). json is consumed.
 //  ctype NULL -> application/json. text/len used instead of json when json is NULL.

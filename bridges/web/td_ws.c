@@ -319,7 +319,7 @@ s_op_call (td_web_t *web, td_pss_t *pss, const td_wsop_t *op)
         td_answer_error (&ans, err.code, err.message, err.field [0] ? err.field : NULL);
     else
         td_web_handle (web, pss->serial, op->id_json, op->method, path, query, op->body, rid,
-                       pss->token, pss->peer, &ans);
+                       pss->token, pss->peer, false, &ans);
     free (path);
     free (query);
     if (ans.submitted) {

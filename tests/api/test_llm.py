@@ -821,3 +821,100 @@ def turn_with(env, org, sid, body):
         ev.close()
     done = [e for e in events if e["type"] == "llm.done"][0]["data"]
     return ack, "".join(e["data"]["text"] for e in events if e["type"] == "llm.delta"), done, events
+
+
+# -- the answer as server-sent events on the HTTP response (CONTRACT §3, issue 7) ---------------
+
+def sse_post(t, path, token, body, timeout=30, read=True):
+    """POST with Accept: text/event-stream: (status, headers, records [(event, data)], conn)."""
+    import http.client
+    host, port = t.http.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    conn.request("POST", path, json.dumps(body), {
+        "Authorization": "Bearer " + token, "Content-Type": "application/json",
+        "Accept": "text/event-stream"})
+    r = conn.getresponse()
+    headers = {k.lower(): v for k, v in r.getheaders()}
+    if not read:
+        return r.status, headers, r, conn
+    raw = r.read().decode()                 # the stream ends when the server closes it
+    conn.close()
+    records = []
+    if not headers.get("content-type", "").startswith("text/event-stream"):
+        return r.status, headers, records, raw
+    for block in raw.split("\n\n"):
+        if not block.strip():
+            continue
+        fields = dict(line.split(": ", 1) for line in block.split("\n"))
+        records.append((fields["event"], json.loads(fields["data"])))
+    return r.status, headers, records, raw
+
+
+def test_answer_streams_as_server_sent_events(env):
+    org = Org(env, "openai")
+    env.fake.script(org.model, {"events": STREAMS["openai"](["Think", " about", " loops."],
+                                                            prompt=17, completion=3),
+                                "delay": 0.05})
+    sid = org.session()
+    s, h, records, raw = sse_post(env.t, "/api/v1/tutor/sessions/%s/messages" % sid,
+                                  org.learner, {"text": "How do I loop?"})
+    assert s == 200 and h["content-type"].startswith("text/event-stream"), (s, h, raw)
+    assert "content-length" not in h
+    kinds = [k for k, _ in records]
+    assert kinds[0] == "accepted" and kinds[-1] == "llm.done", kinds
+    assert set(kinds[1:-1]) == {"llm.delta"}, kinds
+    ack = records[0][1]
+    assert ack["session_id"] == sid and ack["message_id"]
+    assert all(d["message_id"] == ack["message_id"] for _, d in records[1:])
+    assert "".join(d["text"] for k, d in records if k == "llm.delta") == "Think about loops."
+    done = records[-1][1]
+    assert done["ok"] is True and done["usage"] == {"prompt_tokens": 17, "completion_tokens": 3}
+    # the same answer is in the history, and the stream carried nothing of other turns
+    h = history(env, org, sid)
+    assert h["messages"][-1]["text"] == "Think about loops." and h["streaming"] is False
+
+
+def test_server_sent_events_of_a_fast_answer_and_of_errors(env):
+    # the offline provider answers at once: its events can overtake the 202 and are replayed
+    org = Org(env, "offline")
+    sid = org.session()
+    for _ in range(3):
+        s, h, records, raw = sse_post(env.t, "/api/v1/tutor/sessions/%s/messages" % sid,
+                                      org.learner, {"text": "Help"})
+        assert s == 200, (s, raw)
+        kinds = [k for k, _ in records]
+        assert kinds[0] == "accepted" and kinds[-1] == "llm.done" and "llm.delta" in kinds, kinds
+        assert "offline" in "".join(d["text"] for k, d in records if k == "llm.delta").lower()
+    # an error is the usual JSON error, stream or not
+    s, h, records, raw = sse_post(env.t, "/api/v1/tutor/sessions/%s/messages" % sid,
+                                  org.learner, {"text": ""})
+    assert s == 400 and h["content-type"].startswith("application/json"), (s, raw)
+    s, h, _, raw = sse_post(env.t, "/api/v1/tutor/sessions/00000000-0000-0000-0000-000000000000"
+                            "/messages", org.learner, {"text": "Hi"})
+    assert s == 404, (s, raw)
+    # a route whose reply names no message answers as usual
+    s, h, _, raw = sse_post(env.t, "/api/v1/tutor/sessions", org.learner, {"mode": "tutor"})
+    assert s == 201 and json.loads(raw)["id"], (s, raw)
+
+
+def test_client_leaving_a_stream_harms_nothing(env):
+    org = Org(env, "openai")
+    env.fake.script(org.model, {"events": STREAMS["openai"](["a"] * 20, prompt=5, completion=20),
+                                "delay": 0.1})
+    sid = org.session()
+    s, h, r, conn = sse_post(env.t, "/api/v1/tutor/sessions/%s/messages" % sid, org.learner,
+                             {"text": "Slowly"}, read=False)
+    assert s == 200
+    first = r.fp.readline()
+    assert first.startswith(b"event: accepted"), first
+    conn.close()                            # gone before llm.done
+    # the server is fine, the turn ends, and the next stream works
+    end = time.monotonic() + 20
+    while time.monotonic() < end and history(env, org, sid)["streaming"]:
+        time.sleep(0.1)
+    assert not history(env, org, sid)["streaming"]
+    assert env.t.get("/health")[0] == 200
+    env.fake.script(org.model, {"events": STREAMS["openai"](["ok"], prompt=1, completion=1)})
+    s, _, records, raw = sse_post(env.t, "/api/v1/tutor/sessions/%s/messages" % sid,
+                                  org.learner, {"text": "Again"})
+    assert s == 200 and records[-1][0] == "llm.done", raw
