@@ -630,6 +630,9 @@ ROWS += [
 ]
 
 
+# -- rows of issue 6 point 5 (practice sessions): add a ROWS += [...] block below this line --
+
+
 # -- rows of issue 9 (trainer): a run belongs to its owner; their mentor, org admins and org
 #    keys may see and evaluate it; only the owner and org admins may stop or resume it --
 RUN = {"env": "CartPole-v1", "algo": "ppo", "total_steps": 128, "seed": 1,
