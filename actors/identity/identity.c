@@ -36,6 +36,7 @@ static const td_verb_t s_verbs [] = {
     { "apikey.list",          id_apikey_list },
     { "apikey.create",        id_apikey_create },
     { "apikey.revoke",        id_apikey_revoke },
+    { "org.seed",             id_org_seed },
     { NULL, NULL }
 };
 

@@ -87,6 +87,10 @@ void id_token_hash (const char *token, unsigned char hash [32]);
 void id_publish (td_actor_t *self, const char *type, const char *org, const char *user,
                  json_t *data);
 
+//  --- td_identity_seed.c -------------------------------------------------------------------
+//  org.seed (system only): an org with its people and cohorts, upserted (seed data).
+int id_org_seed (td_actor_t *self, td_call_t *call);
+
 //  --- td_identity_jwt.c --------------------------------------------------------------------
 #define ID_JWT_MAX 1024
 //  Sign an access token for user sub, session sid. 0 or -1.
