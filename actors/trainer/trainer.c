@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include "td_access.h"
 #include "td_actor.h"
+#include "td_call_json.h"
 #include "td_json.h"
 #include "td_log.h"
 #include "td_mp.h"
@@ -79,40 +80,6 @@ s_env_int (const char *name, int fallback, int lo, int hi)
 
 //  --------------------------------------------------------------------------
 //  Replies and rows
-
-static int
-s_reply_json (td_call_t *call, int status, json_t *body)
-{
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    int rc = body? td_json_to_mp (body, &pk, &err): -1;
-    rc = rc == 0? td_call_reply (call, status, buf.data, buf.size)
-                : td_call_error (call, TD_ERR_INTERNAL, NULL, "the trainer could not encode its answer");
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (body);
-    return rc;
-}
-
-static void
-s_publish (td_actor_t *actor, const char *type, const char *user, const char *org,
-           const char *subject, json_t *data)
-{
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    if (data && td_json_to_mp (data, &pk, &err) == 0) {
-        td_event_spec_t ev = { .type = type, .user = user && *user? user: NULL,
-                               .org = org && *org? org: NULL, .subject = subject,
-                               .data = buf.data, .data_size = buf.size };
-        td_actor_publish (actor, &ev);
-    }
-    msgpack_sbuffer_destroy (&buf);
-}
 
 #define RUN_COLUMNS "id, user_id, orgs, env, request, status, step, total_steps, final, error, " \
                     "created_at, updated_at, checkpoint IS NOT NULL"
@@ -202,16 +169,13 @@ static int
 s_create (td_actor_t *actor, td_call_t *call)
 {
     trainer_t *self = s_self (actor);
+    char user [40];
+    if (!td_call_user (call, user, sizeof user, "training runs"))
+        return TD_ACTOR_OK;
     td_error_t err;
     td_principal_t *p = td_principal_new (td_call_auth (call), &err);
-    if (!p || td_principal_kind (p) != TD_PRINCIPAL_USER) {
-        bool anon = p && td_principal_kind (p) == TD_PRINCIPAL_ANONYMOUS;
-        td_principal_destroy (&p);
-        return td_call_error (call, anon? TD_ERR_UNAUTHORIZED: TD_ERR_FORBIDDEN, NULL,
-                              "training runs belong to a signed-in user"), TD_ACTOR_OK;
-    }
-    char user [40];
-    snprintf (user, sizeof user, "%s", td_principal_user (p));
+    if (!p)
+        return td_call_error (call, TD_ERR_INTERNAL, NULL, "out of memory"), TD_ACTOR_OK;
     //  the owner's orgs, as a PostgreSQL array literal of uuids
     char orgs [4096] = "{";
     for (size_t i = 0; i < td_principal_org_count (p) && strlen (orgs) < sizeof orgs - 80; i++) {
@@ -274,25 +238,19 @@ s_create (td_actor_t *actor, td_call_t *call)
     td_info (LOG, td_call_rid (call), "run %s queued: %s, %ld steps", PQgetvalue (res, 0, 0),
              job.env, job.cfg.total_steps);
     PQclear (res);
-    return s_reply_json (call, 202, run), TD_ACTOR_OK;
+    return td_call_reply_json (call, 202, run), TD_ACTOR_OK;
 }
 
 static int
 s_list (td_actor_t *actor, td_call_t *call)
 {
-    td_error_t err;
-    td_principal_t *p = td_principal_new (td_call_auth (call), &err);
-    if (!p || td_principal_kind (p) != TD_PRINCIPAL_USER) {
-        bool anon = p && td_principal_kind (p) == TD_PRINCIPAL_ANONYMOUS;
-        td_principal_destroy (&p);
-        return td_call_error (call, anon? TD_ERR_UNAUTHORIZED: TD_ERR_FORBIDDEN, NULL,
-                              "training runs belong to a signed-in user"), TD_ACTOR_OK;
-    }
-    const char *params [] = { td_principal_user (p) };
+    char user [40];
+    if (!td_call_user (call, user, sizeof user, "training runs"))
+        return TD_ACTOR_OK;
+    const char *params [] = { user };
     PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call),
         "SELECT " RUN_COLUMNS " FROM trainer_runs WHERE user_id = $1::uuid "
         "ORDER BY created_at DESC, id LIMIT 200", 1, params);
-    td_principal_destroy (&p);
     if (!res)
         return td_call_error (call, TD_ERR_UNAVAILABLE, NULL, "runs cannot be read now; try again"),
                TD_ACTOR_OK;
@@ -300,7 +258,7 @@ s_list (td_actor_t *actor, td_call_t *call)
     for (int i = 0; runs && i < PQntuples (res); i++)
         json_array_append_new (runs, s_run_json (res, i));
     PQclear (res);
-    return s_reply_json (call, 200, json_pack ("{s:o}", "runs", runs)), TD_ACTOR_OK;
+    return td_call_reply_json (call, 200, json_pack ("{s:o}", "runs", runs)), TD_ACTOR_OK;
 }
 
 static int
@@ -325,7 +283,7 @@ s_get (td_actor_t *actor, td_call_t *call)
     PQclear (m);
     if (run)
         json_object_set_new (run, "metrics", metrics? metrics: json_array ());
-    return s_reply_json (call, 200, run), TD_ACTOR_OK;
+    return td_call_reply_json (call, 200, run), TD_ACTOR_OK;
 }
 
 static int
@@ -368,7 +326,7 @@ s_stop (td_actor_t *actor, td_call_t *call)
     }
     json_t *run = s_run_json (res, 0);
     PQclear (res);
-    return s_reply_json (call, 200, run), TD_ACTOR_OK;
+    return td_call_reply_json (call, 200, run), TD_ACTOR_OK;
 }
 
 static int
@@ -401,7 +359,7 @@ s_resume (td_actor_t *actor, td_call_t *call)
     }
     json_t *run = s_run_json (res, 0);
     PQclear (res);
-    return s_reply_json (call, 202, run), TD_ACTOR_OK;
+    return td_call_reply_json (call, 202, run), TD_ACTOR_OK;
 }
 
 //  Bytes of a hex string (PostgreSQL's encode(..., 'hex')); NULL on bad input.
@@ -509,7 +467,7 @@ s_evaluate (td_actor_t *actor, td_call_t *call)
         json_array_append_new (frames, f);
     }
     free (states);
-    return s_reply_json (call, 200, json_pack ("{s:s, s:s, s:i, s:o, s:f, s:o}", "run_id", id,
+    return td_call_reply_json (call, 200, json_pack ("{s:s, s:s, s:i, s:o, s:f, s:o}", "run_id", id,
                                                "env", job.env, "episodes", episodes,
                                                "rewards", list, "mean_reward", sum / episodes,
                                                "states", frames)), TD_ACTOR_OK;
@@ -558,7 +516,8 @@ s_handle_report (td_actor_t *actor, td_train_report_t *r, bool shutting_down)
         if (res)
             PQclear (res);
         free (text);
-        s_publish (actor, "train.metrics", slot->user, slot->org, r->run_id, r->data);
+        td_actor_publish_json (actor, "train.metrics", slot->user, slot->org, r->run_id,
+                               json_incref (r->data));
         return;
     }
     char *hex = r->checkpoint? s_hex (r->checkpoint, r->checkpoint_size): NULL;
@@ -591,8 +550,7 @@ s_handle_report (td_actor_t *actor, td_train_report_t *r, bool shutting_down)
     if (streq (status, "done")) {
         json_t *data = json_pack ("{s:s, s:I, s:O}", "run_id", r->run_id, "step",
                                   (json_int_t) r->step, "final", r->data? r->data: json_null ());
-        s_publish (actor, "train.done", slot->user, slot->org, r->run_id, data);
-        json_decref (data);
+        td_actor_publish_json (actor, "train.done", slot->user, slot->org, r->run_id, data);
     }
     free (final);
     free (hex);
