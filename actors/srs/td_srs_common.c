@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "td_access.h"
+#include "td_call_json.h"
 #include "td_json.h"
 #include "td_mp.h"
 #include "srs/td_srs.h"
@@ -17,44 +18,19 @@
 bool
 td_srs_user (td_call_t *call, char *user, size_t size)
 {
-    td_error_t err;
-    td_principal_t *p = td_principal_new (td_call_auth (call), &err);
-    if (!p) {
-        td_call_error (call, err.code, *err.field? err.field: NULL, "%s", err.message);
-        return false;
-    }
-    bool ok = false;
-    if (td_principal_kind (p) == TD_PRINCIPAL_ANONYMOUS)
-        td_call_error (call, TD_ERR_UNAUTHORIZED, NULL, "sign in to review cards");
-    else
-    if (td_principal_kind (p) != TD_PRINCIPAL_USER || !td_principal_user (p)
-    ||  strlen (td_principal_user (p)) >= size)
-        td_call_error (call, TD_ERR_FORBIDDEN, NULL, "cards belong to a signed-in learner");
-    else {
-        snprintf (user, size, "%s", td_principal_user (p));
-        ok = true;
-    }
-    td_principal_destroy (&p);
-    return ok;
+    return td_call_user (call, user, size, "cards");
 }
 
 json_t *
 td_srs_body (td_call_t *call)
 {
-    td_error_t err;
-    const msgpack_object *o = td_mp_get (td_call_body (call), "body");
-    json_t *j = o? td_mp_to_json (o, &err): NULL;
-    if (j && !json_is_object (j)) {
-        json_decref (j);
-        j = NULL;
-    }
-    return j;
+    return td_call_body_json (call);
 }
 
 bool
 td_srs_param (td_call_t *call, const char *key, char *buf, size_t size)
 {
-    return td_mp_strcpy (td_mp_get (td_call_body (call), key), buf, size);
+    return td_call_param (call, key, buf, size);
 }
 
 bool
@@ -110,17 +86,7 @@ td_srs_exec (td_actor_t *self, const char *rid, td_srs_stmt_t stmt, const char *
 int
 td_srs_reply (td_call_t *call, int status, json_t *body)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    if (body && td_json_to_mp (body, &pk, &err) == 0)
-        td_call_reply (call, status, buf.data, buf.size);
-    else
-        td_call_error (call, TD_ERR_INTERNAL, NULL, "the srs actor could not encode its answer");
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (body);
+    td_call_reply_json (call, status, body);
     return TD_ACTOR_OK;
 }
 
