@@ -395,6 +395,7 @@ td_config_usage (FILE *out)
 "  TUTORD_LLM_MAX_TOKENS      1024                   completion tokens asked for\n"
 "  TUTORD_LLM_MONTHLY_TOKENS  (none)                 default monthly token budget per org\n"
 "  TUTORD_LLM_USAGE_WEBHOOK   (none)                 Slack-compatible URL for the daily usage summary\n"
+"  TUTORD_LLM_GRADE_MS        15000                  how often pending subjective answers are graded (0 = off)\n"
 "  TUTORD_PROMPTS             (source)/prompts       folder of the prompt files\n"
 "Analytics (actors/analytics/ANALYTICS.md):\n"
 "  TUTORD_ANALYTICS_SEED      (source)/seed/achievements.json  XP rules and achievements\n"

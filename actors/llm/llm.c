@@ -125,6 +125,10 @@ s_setup (td_actor_t *actor, td_llm_t *llm)
         td_error ("llm", NULL, "cannot set up the gateway");
         return -1;
     }
+    if (td_llm_grading_start (actor) != 0) {
+        td_error ("llm", NULL, "cannot set up the grading of subjective answers");
+        return -1;
+    }
     td_info ("llm", NULL, "provider %s, model %s (%d fallbacks)",
              td_llm_kind_name (llm->defaults.kind), llm->defaults.models [0],
              llm->defaults.nmodels - 1);
@@ -156,6 +160,7 @@ s_fini (td_actor_t *actor)
     if (!llm)
         return;
     td_llm_tutor_stop_all (llm);    //  ends every turn (recorded as cancelled)
+    td_llm_grading_stop (actor);
     td_llm_gw_destroy (&llm->gw);
     td_client_destroy (&llm->client);
     td_fdwatch_destroy (&llm->gw_watch);
@@ -167,6 +172,15 @@ s_fini (td_actor_t *actor)
     td_actor_set_state (actor, NULL);
     if (curl_ready)
         curl_global_cleanup ();
+}
+
+//  The daily usage summary (td_llm_summary.c: a string compare until the day changes) and the
+//  grading of subjective answers (td_llm_grading.c, on its own interval).
+static void
+s_tick (td_actor_t *actor)
+{
+    td_llm_summary_tick (actor);
+    td_llm_grading_tick (actor);
 }
 
 static const td_verb_t s_verbs [] = {
@@ -193,6 +207,6 @@ const td_actor_spec_t td_llm_actor = {
     .verbs = s_verbs,
     .init = s_init,
     .fini = s_fini,
-    .tick = td_llm_summary_tick,    //  the daily usage summary (td_llm_summary.c)
-    .tick_ms = 60000,
+    .tick = s_tick,
+    .tick_ms = 500,
 };

@@ -31,6 +31,7 @@ typedef struct {
 
 typedef struct td_llm_turn td_llm_turn_t;
 typedef struct td_llm_lookup td_llm_lookup_t;
+typedef struct td_llm_grading td_llm_grading_t;
 
 typedef struct {
     td_actor_t *actor;
@@ -47,7 +48,13 @@ typedef struct {
     bool curl_ready;                //  curl_global_init done
     char summary_day [16];          //  the UTC day whose summary is due next ("" before the tick)
     bool stopping;                  //  fini has begun: waiting turns end instead of starting
+    td_llm_grading_t *grading;      //  subjective answers graded by the model (td_llm_grading.c)
 } td_llm_t;
+
+//  --- td_llm_grading.c: the grader's pending subjective answers, evaluated and recorded ---
+int td_llm_grading_start (td_actor_t *actor);
+void td_llm_grading_tick (td_actor_t *actor);
+void td_llm_grading_stop (td_actor_t *actor);
 
 td_llm_t *td_llm_state (td_actor_t *actor);
 

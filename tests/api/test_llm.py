@@ -38,6 +38,7 @@ def env(_tmp_root, _migrated):
         "TUTORD_LLM_CONNECT_TIMEOUT_MS": "2000", "TUTORD_LLM_BACKOFF_MS": "50",
         "TUTORD_LLM_BACKOFF_MAX_MS": "200", "TUTORD_LLM_MAX_RETRIES": "2",
         "TUTORD_LLM_RETRY_AFTER_CAP_MS": "5000", "TUTORD_LLM_MAX_RESPONSE_BYTES": "65536",
+        "TUTORD_LLM_GRADE_MS": "300",
     }).start()
     ctx = zmq.Context()
     yield types.SimpleNamespace(t=t, fake=fake, zmq=ctx)
@@ -918,3 +919,49 @@ def test_client_leaving_a_stream_harms_nothing(env):
     s, _, records, raw = sse_post(env.t, "/api/v1/tutor/sessions/%s/messages" % sid,
                                   org.learner, {"text": "Again"})
     assert s == 200 and records[-1][0] == "llm.done", raw
+
+
+# -- subjective answers graded by the org's model (issue 7 §5, GRADER.md §3) --------------------
+
+def _submission(env, org, sid, timeout=20, until=("done",)):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        b = ok(env.t, "GET", "/api/v1/submissions/%s" % sid, org.learner)
+        if b["status"] in until:
+            return b
+        time.sleep(0.1)
+    return b
+
+
+def test_subjective_answer_is_graded_by_the_model(env):
+    org = Org(env, "openai")
+    item = _essay(env, org)
+    good = json.dumps({"criteria": [{"criterion": "depth", "points": 2, "reason": "Two reasons."},
+                                    {"criterion": "clarity", "points": 1.5,
+                                     "reason": "Mostly clear."}]})
+    env.fake.script(org.model, {"events": STREAMS["openai"]([good], prompt=40, completion=30)})
+    s, _, sub = call(env.t, "POST", "/api/v1/submissions", org.learner,
+                     {"item_id": item, "answer": "Tests catch regressions and document intent."})
+    assert s in (200, 202) and sub["status"] == "pending", (s, sub)
+    got = _submission(env, org, sub["id"])
+    assert got["status"] == "done", got
+    assert abs(got["score"] - 70.0) < 1e-9 and got["verdict"] == "accepted", got
+    assert "depth: 2/3. Two reasons." in json.dumps(got), got
+    # the model saw the scorecard and the answer, and the tokens count in the org's usage
+    body = env.fake.requests_for(org.model)[0]["body"]
+    assert "Scorecard" in body["messages"][0]["content"]
+    assert "regressions" in body["messages"][-1]["content"]
+
+
+def test_subjective_answer_waits_without_a_model(env):
+    org = Org(env, "offline")
+    item = _essay(env, org)
+    s, _, sub = call(env.t, "POST", "/api/v1/submissions", org.learner,
+                     {"item_id": item, "answer": "Because."})
+    assert s in (200, 202) and sub["status"] == "pending", (s, sub)
+    time.sleep(2)                   # several grading rounds: it is tried once, then left
+    got = ok(env.t, "GET", "/api/v1/submissions/%s" % sub["id"], org.learner)
+    assert got["status"] == "pending", got
+    log = env.t.log_text()
+    assert log.count("answer %s not evaluated now" % sub["id"]) == 1, log[-3000:]
+
