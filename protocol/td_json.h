@@ -24,6 +24,9 @@ json_t *td_mp_to_json (const msgpack_object *o, td_error_t *err);
 //  exactly what json_dumps (td_mp_to_json (o), JSON_COMPACT) gives, without building the tree
 //  (td_json_text.c). NULL with err set, as td_mp_to_json.
 char *td_mp_to_json_text (const msgpack_object *o, size_t *len, td_error_t *err);
+//  The same for an object unpacked from bytes that passed td_mp_check (a decoded td_msg_t's
+//  body): its strings are known to be UTF-8 and are not checked again.
+char *td_mp_to_json_text_checked (const msgpack_object *o, size_t *len, td_error_t *err);
 //  Convenience: encoded msgpack bytes -> JSON (validates with td_mp_check first).
 json_t *td_mp_bytes_to_json (const void *data, size_t size, td_error_t *err);
 //  The CONTRACT error body {"error":{"code","message","field"?}} as a new JSON object.

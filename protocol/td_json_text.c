@@ -21,6 +21,7 @@ typedef struct {
     char *data;
     size_t len, cap;
     bool oom;
+    bool utf8_known;                //  the input passed td_mp_check: every str is UTF-8
 } s_buf_t;
 
 static bool
@@ -127,11 +128,11 @@ s_real (s_buf_t *b, double v)
 }
 
 static bool
-s_key_valid (const msgpack_object *k)
+s_key_valid (const msgpack_object *k, bool utf8_known)
 {
     const char *kptr = k->type == MSGPACK_OBJECT_STR && k->via.str.size? k->via.str.ptr: "";
     return k->type == MSGPACK_OBJECT_STR && k->via.str.size <= TD_MAX_KEY
-        && td_utf8_valid (kptr, k->via.str.size)
+        && (utf8_known || td_utf8_valid (kptr, k->via.str.size))
         && !(k->via.str.size && memchr (kptr, 0, k->via.str.size));
 }
 
@@ -226,7 +227,7 @@ s_value (s_buf_t *b, const msgpack_object *o, int depth, td_error_t *err)
                 return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                     "a string is longer than %d bytes", TD_MAX_STRING);
             const char *s = o->via.str.size? o->via.str.ptr: "";
-            if (!td_utf8_valid (s, o->via.str.size))
+            if (!b->utf8_known && !td_utf8_valid (s, o->via.str.size))
                 return td_error_set (err, TD_ERR_INVALID_INPUT, NULL, "a string is not valid UTF-8");
             s_string (b, s, o->via.str.size);
             return 0;
@@ -269,7 +270,7 @@ s_value (s_buf_t *b, const msgpack_object *o, int depth, td_error_t *err)
             //  repeated key, then whatever is wrong inside the value
             uint32_t n = o->via.map.size, bad = n;
             for (uint32_t i = 0; i < n && bad == n; i++)
-                if (!s_key_valid (&o->via.map.ptr [i].key))
+                if (!s_key_valid (&o->via.map.ptr [i].key, b->utf8_known))
                     bad = i;
             int64_t dup = s_first_duplicate (&o->via.map, bad);
             if (dup < 0) {
@@ -310,14 +311,14 @@ s_value (s_buf_t *b, const msgpack_object *o, int depth, td_error_t *err)
     return 0;
 }
 
-char *
-td_mp_to_json_text (const msgpack_object *o, size_t *len, td_error_t *err)
+static char *
+s_text (const msgpack_object *o, size_t *len, bool utf8_known, td_error_t *err)
 {
     if (!o) {
         td_error_set (err, TD_ERR_INTERNAL, NULL, "no msgpack object");
         return NULL;
     }
-    s_buf_t b = { NULL, 0, 0, false };
+    s_buf_t b = { NULL, 0, 0, false, utf8_known };
     if (s_value (&b, o, 0, err) != 0 || b.oom || !s_reserve (&b, 0)) {
         if (b.oom)
             td_error_set (err, TD_ERR_INTERNAL, NULL, "out of memory while converting");
@@ -328,4 +329,16 @@ td_mp_to_json_text (const msgpack_object *o, size_t *len, td_error_t *err)
     if (len)
         *len = b.len;
     return b.data;
+}
+
+char *
+td_mp_to_json_text (const msgpack_object *o, size_t *len, td_error_t *err)
+{
+    return s_text (o, len, false, err);
+}
+
+char *
+td_mp_to_json_text_checked (const msgpack_object *o, size_t *len, td_error_t *err)
+{
+    return s_text (o, len, true, err);
 }

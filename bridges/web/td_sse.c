@@ -112,7 +112,7 @@ s_record (const char *type, const msgpack_object *data, size_t *len)
     td_error_t err;
     td_error_clear (&err);
     size_t n = 0;
-    char *json = td_mp_to_json_text (data, &n, &err);
+    char *json = td_mp_to_json_text_checked (data, &n, &err);   //  a decoded event: UTF-8 checked
     if (!json)
         return NULL;
     size_t size = strlen (type) + n + 32;

@@ -846,7 +846,7 @@ s_answer_reply (td_web_t *web, td_pending_t *p, td_msg_t *m)
     //  HTTP: the reply's msgpack straight to JSON text (no tree: the largest cost of big
     //  replies); WebSocket: a tree, which the reply frame embeds
     size_t len = 0;
-    char *text = ws? NULL: td_mp_to_json_text (td_msg_body (m), &len, &err);
+    char *text = ws? NULL: td_mp_to_json_text_checked (td_msg_body (m), &len, &err);
     json_t *j = ws? td_mp_to_json (td_msg_body (m), &err): NULL;
     if (!text && !j) {
         td_warn (TD_WEB_ACTOR, p->rid, "reply body not convertible to JSON: %s", err.message);

@@ -63,6 +63,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         CHECK (!text);
         CHECK (terr.code == err.code && strcmp (terr.message, err.message) == 0);
     }
+    //  input that passed td_mp_check: the writer that trusts its UTF-8 writes the same bytes
+    size_t clen = 0;
+    char *checked = td_mp_to_json_text_checked (&obj, &clen, &terr);
+    CHECK ((checked == NULL) == (text == NULL));
+    CHECK (!checked || (clen == tlen && memcmp (checked, text, tlen) == 0));
+    free (checked);
     free (text);
     if (j) {
         msgpack_sbuffer_clear (&sbuf);
