@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include "td_call_json.h"
 #include "td_catalog.h"
 #include "td_json.h"
 #include "td_mp.h"
@@ -40,18 +41,7 @@ td_cat_user (td_call_t *call, char *user, size_t size, const char *what)
 int
 td_cat_reply (td_call_t *call, int status, json_t *body)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    int rc = body? td_json_to_mp (body, &pk, &err): -1;
-    if (rc == 0)
-        td_call_reply (call, status, buf.data, buf.size);
-    else
-        td_call_error (call, TD_ERR_INTERNAL, NULL, "the catalog could not encode its answer");
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (body);
+    td_call_reply_json (call, status, body);
     return TD_ACTOR_OK;
 }
 

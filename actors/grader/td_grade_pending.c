@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "td_call_json.h"
 #include "td_access.h"
 #include "td_grade_pending.h"
 #include "td_json.h"
@@ -37,17 +38,7 @@ s_system (td_call_t *call)
 static int
 s_reply (td_call_t *call, int status, json_t *body)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    if (body && td_json_to_mp (body, &pk, &err) == 0)
-        td_call_reply (call, status, buf.data, buf.size);
-    else
-        td_call_error (call, TD_ERR_INTERNAL, NULL, "the grader could not encode its answer");
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (body);
+    td_call_reply_json (call, status, body);
     return TD_ACTOR_OK;
 }
 

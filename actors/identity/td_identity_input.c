@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "td_call_json.h"
 #include "td_identity.h"
 #include "td_json.h"
 #include "td_log.h"
@@ -202,21 +203,7 @@ id_principal (td_call_t *call)
 int
 id_reply_json (td_call_t *call, int status, json_t *j)
 {
-    if (!j)
-        return td_call_error (call, TD_ERR_INTERNAL, NULL, "out of memory building the reply");
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    int rc = td_json_to_mp (j, &pk, &err);
-    json_decref (j);
-    if (rc == 0)
-        rc = td_call_reply (call, status, buf.data, buf.size);
-    else
-        rc = td_call_error (call, TD_ERR_INTERNAL, NULL, "could not encode the reply");
-    msgpack_sbuffer_destroy (&buf);
-    return rc;
+    return td_call_reply_json (call, status, j);
 }
 
 int

@@ -2,6 +2,7 @@
  */
 #include <ctype.h>
 #include <string.h>
+#include "td_call_json.h"
 #include "td_json.h"
 #include "td_log.h"
 #include "td_mp.h"
@@ -10,18 +11,7 @@
 int
 td_llm_reply (td_call_t *call, int status, json_t *body)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    int rc = body? td_json_to_mp (body, &pk, &err): -1;
-    if (rc == 0)
-        td_call_reply (call, status, buf.data, buf.size);
-    else
-        td_call_error (call, TD_ERR_INTERNAL, NULL, "the llm service could not encode its answer");
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (body);
+    td_call_reply_json (call, status, body);
     return TD_ACTOR_OK;
 }
 
@@ -79,18 +69,5 @@ void
 td_llm_publish (td_actor_t *actor, const char *type, const char *org, const char *user,
                 const char *subject, json_t *data)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    if (data && td_json_to_mp (data, &pk, &err) == 0) {
-        td_event_spec_t spec = {
-            .type = type, .source = NULL, .org = org && *org? org: NULL, .user = user,
-            .subject = subject, .data = buf.data, .data_size = buf.size
-        };
-        td_actor_publish (actor, &spec);
-    }
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (data);
+    td_actor_publish_json (actor, type, user, org, subject, data);
 }
