@@ -51,6 +51,21 @@ td_call_user (td_call_t *call, char *user, size_t size, const char *what)
     return ok;
 }
 
+bool
+td_uuid_valid (const char *s)
+{
+    if (!s || strlen (s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        char c = s [i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash? c != '-': !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
+                              || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}
+
 int
 td_call_reply_json (td_call_t *call, int status, json_t *body)
 {

@@ -26,6 +26,9 @@ bool td_call_param (td_call_t *call, const char *key, char *buf, size_t size);
 //  and returns false. A malformed auth map answers its error.
 bool td_call_user (td_call_t *call, char *user, size_t size, const char *what);
 
+//  True for a UUID in its canonical text form (8-4-4-4-12 hex digits), as PostgreSQL writes ids.
+bool td_uuid_valid (const char *s);
+
 //  Answer with status and body packed as msgpack; takes body (NULL answers 500 out of memory).
 //  The call's answer result (0 or -1).
 int td_call_reply_json (td_call_t *call, int status, json_t *body);

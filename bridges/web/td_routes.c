@@ -132,6 +132,10 @@ const td_route_t td_routes [] = {
     { TD_METHOD_GET,    "/api/v1/orgs/{id}/xapi",                   F, "analytics", "xapi",          0 },
     { TD_METHOD_GET,    "/api/v1/cohorts/{id}/metrics",             F, "analytics", "cohort.metrics", 0 },
     //  practice sessions (issue 6 point 5): routes of the session service go below this line
+    { TD_METHOD_POST,   "/api/v1/practice/sessions",                F, "session", "practice.create", 0 },
+    { TD_METHOD_GET,    "/api/v1/practice/sessions/{id}",           F, "session", "practice.get",    0 },
+    { TD_METHOD_POST,   "/api/v1/practice/sessions/{id}/answers",   F, "session", "practice.answer", 0 },
+    { TD_METHOD_POST,   "/api/v1/practice/sessions/{id}/finish",    F, "session", "practice.finish", 0 },
     //  trainer (issue 9, actors/trainer/TRAINER.md)
     { TD_METHOD_POST,   "/api/v1/training/runs",                    F, "train", "run.create",    0 },
     { TD_METHOD_GET,    "/api/v1/training/runs",                    F, "train", "run.list",      0 },

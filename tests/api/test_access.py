@@ -631,6 +631,33 @@ ROWS += [
 
 
 # -- rows of issue 6 point 5 (practice sessions): add a ROWS += [...] block below this line --
+def _practice_deck(w, caller):
+    """A fresh deck with one new card of the caller (when the caller is a user)."""
+    deck = unique("pdeck")
+    if caller in USERS:
+        ok(w.t, "POST", "/api/v1/cards", w.tokens[caller],
+           {"front": "der Hund", "back": "the dog", "deck": deck}, expect=(201,))
+    return {"deck": deck}
+
+
+def _practice_session(w, caller):
+    """A practice session of the learner: nobody else may know it exists (404)."""
+    deck = _practice_deck(w, "learner")["deck"]
+    s = ok(w.t, "POST", "/api/v1/practice/sessions", w.tokens["learner"],
+           {"type": "flashcards", "deck": deck}, expect=(201,))
+    return {"id": s["id"], "q": s["question"]["id"]}
+
+
+ROWS += [
+    Row("POST", "/api/v1/practice/sessions", users_only(201),
+        body=lambda c: {"type": "flashcards", "deck": c["deck"]}, prep=_practice_deck),
+    Row("GET", "/api/v1/practice/sessions/{id}", users_only(404) | {"learner": 200},
+        prep=_practice_session),
+    Row("POST", "/api/v1/practice/sessions/{id}/answers", users_only(404) | {"learner": 200},
+        body=lambda c: {"question_id": c["q"], "answer": "good"}, prep=_practice_session),
+    Row("POST", "/api/v1/practice/sessions/{id}/finish", users_only(404) | {"learner": 200},
+        prep=_practice_session),
+]
 
 
 # -- rows of issue 9 (trainer): a run belongs to its owner; their mentor, org admins and org

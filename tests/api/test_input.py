@@ -81,6 +81,12 @@ def routes(w):
          ["front", "back"]),
         ("POST", "/api/v1/reviews", learner,
          {"card_id": "00000000-0000-4000-8000-000000000000", "rating": 3}, ["card_id", "rating"]),
+        # practice sessions (issue 6 point 5): deck, course_id, size, fast_ms and duration_ms are
+        # optional (checked one by one in test_practice.py)
+        ("POST", "/api/v1/practice/sessions", learner, {"type": "flashcards", "deck": "de"},
+         ["type"]),
+        ("POST", "/api/v1/practice/sessions/%s/answers" % _practice_of(w)[0], learner,
+         {"question_id": _practice_of(w)[1], "answer": "good"}, ["question_id", "answer"]),
         # analytics (issue 8): the learner's timezone (an IANA name)
         ("PUT", "/api/v1/me/analytics-settings", learner, {"timezone": "Europe/Berlin"},
          ["timezone"]),
@@ -102,6 +108,17 @@ def routes(w):
         ("POST", "/api/v1/llm/evaluate", _llm_learner(w), {"item_id": w.ids["X"], "answer": "a"},
          ["item_id", "answer"]),
     ]
+
+
+def _practice_of(w):
+    """A practice session of the learner and its first question (made once per world)."""
+    if "practice" not in w.ids:
+        tok = w.tokens["learner"]
+        deck = unique("in-deck")
+        call(w.t, "POST", "/api/v1/cards", tok, {"front": "der Hund", "back": "dog", "deck": deck})
+        s = call(w.t, "POST", "/api/v1/practice/sessions", tok, {"type": "flashcards", "deck": deck})[2]
+        w.ids["practice"] = (s["id"], s["question"]["id"])
+    return w.ids["practice"]
 
 
 def _llm_learner(w):
