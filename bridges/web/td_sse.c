@@ -3,7 +3,7 @@
  *  CONTRACT §3 / issue 7: POST /api/v1/tutor/sessions/{id}/messages answers 202 and streams the
  *  answer as llm.delta then llm.done events; with `Accept: text/event-stream` the same stream
  *  comes on the HTTP response itself. The lws thread marks such calls (TD_JOBF_SSE). When the
- *  service's reply is a 2xx whose body names a `message_id`, this file turns the response into
+ *  service's reply is a 202 whose body names a `message_id`, this file turns the response into
  *  a stream: the reply as the first record (`event: accepted`), then every llm.delta and
  *  llm.done event whose data has that message_id (`event: <type>` / `data: <event data as
  *  JSON>`), and the stream ends after llm.done (or after TD_SSE_MAX_MS). A reply without a
@@ -128,7 +128,7 @@ td_sse_start (td_web_t *web, td_pending_t *p, int status, const msgpack_object *
 {
     td_sse_t *self = web->sse;
     char message [TD_MAX_ID + 1];
-    if (!self || status < 200 || status > 299
+    if (!self || status != 202
     ||  !td_mp_strcpy (td_mp_get (body, "message_id"), message, sizeof message) || !*message)
         return false;
     size_t len = 0;

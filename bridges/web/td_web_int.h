@@ -359,7 +359,7 @@ struct td_pending {
 typedef struct td_sse td_sse_t;
 td_sse_t *td_sse_new (void);
 void td_sse_destroy (td_sse_t **self_p);
-//  A 2xx reply to an SSE call: true when it started a stream (then the reply is answered).
+//  A 202 reply to an SSE call: true when it started a stream (then the reply is answered).
 bool td_sse_start (td_web_t *web, td_pending_t *p, int status, const msgpack_object *body);
 //  An event (any type; llm.delta and llm.done are used).
 void td_sse_event (td_web_t *web, const td_msg_t *ev);
