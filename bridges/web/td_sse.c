@@ -39,6 +39,9 @@ typedef struct {
     uint64_t serial;
     char rid [TD_WEB_RID_MAX + 1];
     int64_t expire_ms;
+    char session [TD_MAX_ID + 1];   //  the tutor session, to cancel the turn if the client leaves
+    byte *auth;                     //  the caller's auth map (heap), for that cancel
+    size_t auth_size;
 } s_stream_t;
 
 struct td_sse {
@@ -50,7 +53,10 @@ struct td_sse {
 static void
 s_stream_free (void **item)
 {
-    free (*item);
+    s_stream_t *s = (s_stream_t *) *item;
+    if (s)
+        free (s->auth);
+    free (s);
     *item = NULL;
 }
 
@@ -141,6 +147,11 @@ td_sse_start (td_web_t *web, td_pending_t *p, int status, const msgpack_object *
     }
     s->serial = p->serial;
     snprintf (s->rid, sizeof s->rid, "%s", p->rid);
+    if (!td_mp_strcpy (td_mp_get (body, "session_id"), s->session, sizeof s->session))
+        s->session [0] = 0;
+    s->auth = p->auth;                          //  taken from the pending call
+    s->auth_size = p->auth_size;
+    p->auth = NULL;
     s->expire_ms = td_now_ms () + TD_SSE_MAX_MS;
     s_send (web, s, first, len, true, false);
     free (first);
@@ -153,11 +164,10 @@ td_sse_start (td_web_t *web, td_pending_t *p, int status, const msgpack_object *
             done = r->done;
         }
     }
-    if (done)
-        free (s);
-    else
-    if (zhashx_insert (self->streams, message, s) != 0)
-        free (s);                   //  the same message streamed twice: the first one wins
+    if (done || zhashx_insert (self->streams, message, s) != 0) {
+        void *item = s;             //  over already, or the same message streamed twice
+        s_stream_free (&item);
+    }
     td_debug (TD_WEB_ACTOR, p->rid, "answer %s streams as server-sent events", message);
     return true;
 }
@@ -195,6 +205,40 @@ td_sse_event (td_web_t *web, const td_msg_t *ev)
     r->at_ms = td_now_ms ();
 }
 
+//  The client left before llm.done: cancel the turn (CONTRACT/issue 7: "cancellation (client
+//  gone) aborts the upstream call") with tutor.cancel as the caller. Fire and forget: the reply
+//  names no pending request and is dropped.
+static void
+s_cancel (td_web_t *web, const s_stream_t *s)
+{
+    if (!s->session [0] || !s->auth)
+        return;
+    msgpack_sbuffer body, req;
+    msgpack_sbuffer_init (&body);
+    msgpack_sbuffer_init (&req);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &body, msgpack_sbuffer_write);
+    char id [33];
+    td_new_id (id);
+    td_error_t err;
+    td_error_clear (&err);
+    int rc = msgpack_pack_map (&pk, 1) || td_mp_pack_kv_str (&pk, "id", s->session)? -1: 0;
+    td_request_spec_t spec = { .id = id, .rid = s->rid [0]? s->rid: NULL, .type = "tutor.cancel",
+                               .deadline = td_now_ms () + 10000, .auth = s->auth,
+                               .auth_size = s->auth_size, .body = body.data,
+                               .body_size = body.size };
+    if (rc == 0)
+        rc = td_request_pack (&req, &spec, &err);
+    if (rc == 0)
+        rc = td_client_send (web->client, "llm", req.data, req.size);
+    if (rc != 0)
+        td_warn (TD_WEB_ACTOR, s->rid, "cannot cancel the turn of a stream whose client left");
+    else
+        td_debug (TD_WEB_ACTOR, s->rid, "stream client left: turn of %s cancelled", s->session);
+    msgpack_sbuffer_destroy (&body);
+    msgpack_sbuffer_destroy (&req);
+}
+
 void
 td_sse_forget (td_web_t *web, uint64_t serial)
 {
@@ -204,6 +248,7 @@ td_sse_forget (td_web_t *web, uint64_t serial)
     for (s_stream_t *s = (s_stream_t *) zhashx_first (self->streams); s;
          s = (s_stream_t *) zhashx_next (self->streams))
         if (s->serial == serial) {
+            s_cancel (web, s);
             zhashx_delete (self->streams, zhashx_cursor (self->streams));
             return;
         }

@@ -386,6 +386,7 @@ s_pending_destroy (void **item_p)
         free (p->service);
         free (p->type);
         free (p->body);
+        free (p->auth);
         if (p->token) {
             sodium_memzero (p->token, strlen (p->token));
             free (p->token);
@@ -637,6 +638,13 @@ s_forward (td_web_t *web, td_pending_t *p, const void *auth, size_t auth_size, b
         sodium_memzero (p->token, strlen (p->token));
         free (p->token);
         p->token = NULL;
+    }
+    if (p->sse && auth && auth_size && !p->auth) {
+        p->auth = malloc (auth_size);           //  NULL: the stream just cannot cancel
+        if (p->auth) {
+            memcpy (p->auth, auth, auth_size);
+            p->auth_size = auth_size;
+        }
     }
     if (td_web_send (web, p, p->service, p->type, auth, auth_size, p->body, p->body_size,
                      p->deadline, &err) == 0) {

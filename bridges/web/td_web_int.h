@@ -348,6 +348,8 @@ struct td_pending {
                                     //  to cache identity's answer under; NULL when not cached
     uint64_t epoch;                 //  the cache's epoch when auth.verify was sent
     bool sse;                       //  HTTP caller asked for an event stream (TD_JOBF_SSE)
+    byte *auth;                     //  sse: the auth map it was forwarded with (heap), so the
+    size_t auth_size;               //  stream can cancel the turn when its client leaves
 };
 
 //  td_sse.c — a tutor message's answer as server-sent events on the HTTP response (issue 7):
