@@ -479,6 +479,38 @@ s_exercise (json_t *q, const char *level)
     return json_pack ("{s:s, s:o, s:o}", "kind", "exercise", "prompt", shown, "expected", expected);
 }
 
+//  A grammar drill's questions, waiting for the topic's srs card.
+typedef struct {
+    start_t *st;
+    json_t *qs;
+} drill_t;
+
+//  srs cards.from_item -> the topic's card: every answer of the drill reviews it (issue 6 §5:
+//  each answer becomes a rating; FSRS-6 takes same-day reviews as short-term ones). Without a
+//  card (srs down) the drill still runs, answers just review nothing.
+static void
+s_on_topic_card (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_error_t *err)
+{
+    (void) err;
+    drill_t *d = (drill_t *) arg;
+    int status = reply? td_msg_status (reply): 0;
+    json_t *body = status == 200 || status == 201? td_mp_to_json (td_msg_body (reply), NULL): NULL;
+    json_t *card = json_object_get (json_array_get (json_object_get (body, "items"), 0), "id");
+    size_t i;
+    json_t *q;
+    if (json_is_string (card))
+        json_array_foreach (d->qs, i, q)
+            json_object_set (q, "card_id", card);
+    else
+        td_warn ("session", td_call_rid (d->st->call),
+                 "no srs card for grammar topic %s (%d): the drill reviews nothing", d->st->item,
+                 status);
+    json_decref (body);
+    s_store (actor, d->st, d->qs);
+    free (d->st);
+    free (d);
+}
+
 //  catalog item.grading -> the grammar topic's objective exercises, in order.
 static void
 s_on_grammar (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_error_t *err)
@@ -509,7 +541,22 @@ s_on_grammar (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_erro
     json_array_foreach (json_object_get (json_object_get (item, "content"), "exercises"), i, q)
         if (qs && s_objective (q) && (int) json_array_size (qs) < st->size)
             json_array_append_new (qs, s_exercise (q, NULL));
+    drill_t *d = qs && json_array_size (qs) > 0? calloc (1, sizeof *d): NULL;
+    json_t *body = d? json_pack ("{s:s, s:{s:O, s:s, s:O, s:O}}", "user_id", st->user,
+        "item", "id", json_object_get (item, "item_id"), "kind", "grammar",
+        "title", json_object_get (item, "title"), "content", json_object_get (item, "content")): NULL;
     json_decref (item);
+    if (d && body) {
+        *d = (drill_t) { .st = st, .qs = qs };
+        if (td_session_send_as (actor, st->call, true, "srs", "cards.from_item", body,
+                                s_on_topic_card, d) == 0)
+            return;                 //  s_on_topic_card stores the drill
+        free (d);
+    }
+    else {
+        json_decref (body);
+        free (d);
+    }
     if (qs)
         s_store (actor, st, qs);
     else

@@ -469,6 +469,14 @@ def test_grammar_drill_checked_by_the_grader_rules(tutord_factory):
     r = answer(w, s["id"], q["id"], 3, 1000)
     assert r["result"]["correct"] is True and r["finished"] is True
     assert r["session"]["correct"] == 3
+    # every answer was a review of the topic's srs card (Easy, Good, Again, Good)
+    card_id = s["question"]["card_id"]
+    assert card_id, s["question"]
+    st, _, card = call(w.t, "GET", "/api/v1/cards/%s" % card_id, w.tokens["learner"])
+    assert st == 200 and card["last_review"], (st, card)
+    g = ok(w.t, "GET", "/api/v1/practice/sessions/%s" % s["id"], w.tokens["learner"])
+    assert [h["rating"] for h in g["history"]] == [4, 3, 1, 4], g["history"]
+    assert all(h["card_id"] == card_id and h["review"]["log_id"] for h in g["history"]), g
     # not a grammar topic: 400 item_id; a topic the learner may not see: 404 item_id
     st, _, b = call(w.t, "POST", "/api/v1/practice/sessions", w.tokens["learner"],
                     {"type": "grammar", "item_id": vid})
