@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "td_call_json.h"
 #include "td_catalog.h"
 #include "td_json.h"
 #include "td_mp.h"
@@ -34,19 +35,9 @@ void
 td_catalog_announce (td_actor_t *actor, const char *id, const char *slug, const char *org,
                      const char *user)
 {
-    json_t *data = json_pack ("{s:s, s:s?, s:s}", "course_id", id, "slug", slug, "org_id", org);
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    if (data && td_json_to_mp (data, &pk, &err) == 0) {
-        td_event_spec_t ev = { .type = "catalog.published", .user = user && *user? user: NULL,
-                               .org = org, .subject = id, .data = buf.data, .data_size = buf.size };
-        td_actor_publish (actor, &ev);
-    }
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (data);
+    td_actor_publish_json (actor, "catalog.published", user, org, id,
+                           json_pack ("{s:s, s:s?, s:s}", "course_id", id, "slug", slug,
+                                      "org_id", org));
 }
 
 static void

@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "td_call_json.h"
 #include "td_actor_call.h"
 #include "td_catalog.h"
 #include "td_json.h"
@@ -44,21 +45,8 @@ void
 td_catalog_emit (td_actor_t *actor, const char *type, const char *user, const char *org,
                  const char *subject, json_t *data)
 {
-    if (!data)
-        return;
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    if (td_json_to_mp (data, &pk, &err) == 0) {
-        td_event_spec_t ev = { .type = type, .user = user && *user? user: NULL,
-                               .org = org && *org? org: NULL, .subject = subject,
-                               .data = buf.data, .data_size = buf.size };
-        td_actor_publish (actor, &ev);
-    }
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (data);
+    if (data)
+        td_actor_publish_json (actor, type, user, org, subject, data);
 }
 
 //  After an item (or a lesson's exam) of a learner changed status: catalog.progress, and when

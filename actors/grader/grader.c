@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include "td_access.h"
 #include "td_actor.h"
+#include "td_call_json.h"
 #include "td_actor_call.h"
 #include "td_grade_answer.h"
 #include "td_grade_pending.h"
@@ -246,19 +247,11 @@ s_self (td_actor_t *actor)
     return (grader_t *) td_actor_state (actor);
 }
 
+//  Answer with body (kept: the caller still owns it).
 static int
 s_reply_json (td_call_t *call, int status, json_t *body)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    int rc = body? td_json_to_mp (body, &pk, &err): -1;
-    rc = rc == 0? td_call_reply (call, status, buf.data, buf.size)
-                : td_call_error (call, TD_ERR_INTERNAL, NULL, "the grader could not encode its answer");
-    msgpack_sbuffer_destroy (&buf);
-    return rc;
+    return td_call_reply_json (call, status, json_incref (body));
 }
 
 //  The caller's user id ("" when anonymous) and whether it is the trusted system.
@@ -274,33 +267,14 @@ s_caller (td_call_t *call, char *user, size_t size, bool *system)
 static bool
 s_uuid_valid (const char *s)
 {
-    if (strlen (s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash? s [i] != '-': !isxdigit ((unsigned char) s [i]))
-            return false;
-    }
-    return true;
+    return td_uuid_valid (s);
 }
 
 static void
 s_publish (td_actor_t *actor, const char *type, const char *user, const char *org,
            const char *subject, json_t *data)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    if (data && td_json_to_mp (data, &pk, &err) == 0) {
-        td_event_spec_t ev = { .type = type, .user = user && *user? user: NULL,
-                               .org = org && *org? org: NULL, .subject = subject,
-                               .data = buf.data, .data_size = buf.size };
-        td_actor_publish (actor, &ev);
-    }
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (data);
+    td_actor_publish_json (actor, type, user, org, subject, data);
 }
 
 //  A submission row as the API shows it.

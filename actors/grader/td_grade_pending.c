@@ -200,17 +200,6 @@ td_grade_answer_grade (td_actor_t *actor, td_call_t *call)
     json_t *data = json_pack ("{s:s, s:s, s:s, s:f, s:s, s:s?, s:b}", "submission_id", id,
                               "status", "done", "verdict", verdict, "score", atof (sc),
                               "kind", "question", "item_id", *item? item: NULL, "passed", ok);
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    if (data && td_json_to_mp (data, &pk, &err) == 0) {
-        td_event_spec_t ev = { .type = "grade.result", .user = *user? user: NULL,
-                               .org = *org? org: NULL, .subject = id,
-                               .data = buf.data, .data_size = buf.size };
-        td_actor_publish (actor, &ev);
-    }
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (data);
+    td_actor_publish_json (actor, "grade.result", user, org, id, data);
     return s_reply (call, 200, reply);
 }

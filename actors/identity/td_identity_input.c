@@ -279,20 +279,7 @@ id_token_hash (const char *token, unsigned char hash [32])
 void
 id_publish (td_actor_t *self, const char *type, const char *org, const char *user, json_t *data)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    if (data && td_json_to_mp (data, &pk, &err) == 0) {
-        td_event_spec_t spec = {
-            .type = type, .org = org && *org? org: NULL, .user = user && *user? user: NULL,
-            .data = buf.data, .data_size = buf.size
-        };
-        td_actor_publish (self, &spec);   //  best effort; failures are logged there
-    }
-    else
-        td_warn (td_actor_name (self), NULL, "cannot encode event %s", type);
-    json_decref (data);
-    msgpack_sbuffer_destroy (&buf);
+    //  best effort; failures are logged by the framework
+    if (td_actor_publish_json (self, type, user, org, NULL, data) != 0)
+        td_warn (td_actor_name (self), NULL, "cannot publish event %s", type);
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "td_call_json.h"
 #include "td_json.h"
 #include "td_mp.h"
 #include "srs/td_srs.h"
@@ -130,18 +131,7 @@ s_announce (td_actor_t *self, const char *user, const td_srs_card_t *c, int rati
         "card_id", c->id, "log_id", log_id, "rating", rating,
         "state", td_fsrs_state_name (c->f.state), "due", due, "reviewed_at", when,
         "stability", c->f.stability, "difficulty", c->f.difficulty, "deck", c->deck);
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    if (data && td_json_to_mp (data, &pk, &err) == 0) {
-        td_event_spec_t ev = { .type = "srs.reviewed", .user = user, .subject = c->id,
-                               .data = buf.data, .data_size = buf.size };
-        td_actor_publish (self, &ev);
-    }
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (data);
+    td_actor_publish_json (self, "srs.reviewed", user, NULL, c->id, data);
 }
 
 typedef struct {
