@@ -7,6 +7,7 @@
  *  or of the `as_of` day given.
  */
 #include <string.h>
+#include "td_call_json.h"
 #include "td_analytics.h"
 #include "td_json.h"
 #include "td_mp.h"
@@ -17,17 +18,7 @@
 int
 td_ana_reply (td_call_t *call, int status, json_t *body)
 {
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
-    td_error_t err;
-    if (body && td_json_to_mp (body, &pk, &err) == 0)
-        td_call_reply (call, status, buf.data, buf.size);
-    else
-        td_call_error (call, TD_ERR_INTERNAL, NULL, "analytics could not encode its answer");
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (body);
+    td_call_reply_json (call, status, body);
     return TD_ACTOR_OK;
 }
 
@@ -68,7 +59,7 @@ td_ana_user (td_call_t *call, td_principal_t *p, char *user, size_t size)
 bool
 td_ana_param (td_call_t *call, const char *key, char *buf, size_t size)
 {
-    return td_mp_strcpy (td_mp_get (td_call_body (call), key), buf, size);
+    return td_call_param (call, key, buf, size);
 }
 
 json_t *
@@ -235,13 +226,9 @@ td_ana_stats_json (td_actor_t *self, td_call_t *call, const char *user, const in
 int
 td_ana_stats (td_actor_t *self, td_call_t *call)
 {
-    td_principal_t *p = td_ana_principal (call);
     char user [160];
-    if (!p || !td_ana_user (call, p, user, sizeof user)) {
-        td_principal_destroy (&p);
+    if (!td_call_user (call, user, sizeof user, "learner figures"))
         return TD_ACTOR_OK;
-    }
-    td_principal_destroy (&p);
     int32_t as_of;
     bool has_as_of;
     if (s_date_param (call, "as_of", &as_of, &has_as_of))
@@ -283,13 +270,9 @@ td_ana_achievements_json (td_actor_t *self, td_call_t *call, const char *user)
 int
 td_ana_achievements (td_actor_t *self, td_call_t *call)
 {
-    td_principal_t *p = td_ana_principal (call);
     char user [160];
-    if (!p || !td_ana_user (call, p, user, sizeof user)) {
-        td_principal_destroy (&p);
+    if (!td_call_user (call, user, sizeof user, "learner figures"))
         return TD_ACTOR_OK;
-    }
-    td_principal_destroy (&p);
     json_t *body = td_ana_achievements_json (self, call, user);
     return body? td_ana_reply (call, 200, body): TD_ACTOR_OK;
 }
@@ -297,13 +280,9 @@ td_ana_achievements (td_actor_t *self, td_call_t *call)
 int
 td_ana_heatmap (td_actor_t *self, td_call_t *call)
 {
-    td_principal_t *p = td_ana_principal (call);
     char user [160];
-    if (!p || !td_ana_user (call, p, user, sizeof user)) {
-        td_principal_destroy (&p);
+    if (!td_call_user (call, user, sizeof user, "learner figures"))
         return TD_ACTOR_OK;
-    }
-    td_principal_destroy (&p);
     int32_t from, to;
     bool has_from, has_to;
     if (s_date_param (call, "from", &from, &has_from) || s_date_param (call, "to", &to, &has_to))
@@ -371,13 +350,9 @@ td_ana_heatmap (td_actor_t *self, td_call_t *call)
 int
 td_ana_settings_get (td_actor_t *self, td_call_t *call)
 {
-    td_principal_t *p = td_ana_principal (call);
     char user [160];
-    if (!p || !td_ana_user (call, p, user, sizeof user)) {
-        td_principal_destroy (&p);
+    if (!td_call_user (call, user, sizeof user, "learner figures"))
         return TD_ACTOR_OK;
-    }
-    td_principal_destroy (&p);
     const char *pu [] = { user };
     bool failed;
     json_t *j = td_ana_query_json (self, call,
@@ -390,13 +365,9 @@ td_ana_settings_get (td_actor_t *self, td_call_t *call)
 int
 td_ana_settings_put (td_actor_t *self, td_call_t *call)
 {
-    td_principal_t *p = td_ana_principal (call);
     char user [160];
-    if (!p || !td_ana_user (call, p, user, sizeof user)) {
-        td_principal_destroy (&p);
+    if (!td_call_user (call, user, sizeof user, "learner figures"))
         return TD_ACTOR_OK;
-    }
-    td_principal_destroy (&p);
     const msgpack_object *body = td_mp_get (td_call_body (call), "body");
     if (!body || body->type != MSGPACK_OBJECT_MAP) {
         td_call_error (call, TD_ERR_INVALID_INPUT, "body", "the body must be {\"timezone\"}");

@@ -10,19 +10,16 @@
  *  like any other item.
  */
 #include <string.h>
+#include "td_call_json.h"
 #include "td_analytics.h"
 #include "td_json.h"
 
 int
 td_ana_progress (td_actor_t *self, td_call_t *call)
 {
-    td_principal_t *p = td_ana_principal (call);
     char user [160];
-    if (!p || !td_ana_user (call, p, user, sizeof user)) {
-        td_principal_destroy (&p);
+    if (!td_call_user (call, user, sizeof user, "learner figures"))
         return TD_ACTOR_OK;
-    }
-    td_principal_destroy (&p);
     const char *pu [] = { user };
     bool failed;
     json_t *j = td_ana_query_json (self, call,

@@ -102,14 +102,7 @@ td_grade_answer_pending (td_actor_t *actor, td_call_t *call)
 static bool
 s_uuid (const char *s)
 {
-    if (strlen (s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash? s [i] != '-': !isxdigit ((unsigned char) s [i]))
-            return false;
-    }
-    return true;
+    return td_uuid_valid (s);
 }
 
 int

@@ -21,6 +21,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include "td_call_json.h"
 #include "td_access.h"
 #include "td_grade_results.h"
 #include "td_json.h"
@@ -56,14 +57,7 @@ td_results_rfc3339 (const char *s)
 static bool
 s_uuid (const char *s)
 {
-    if (strlen (s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash? s [i] != '-': !isxdigit ((unsigned char) s [i]))
-            return false;
-    }
-    return true;
+    return td_uuid_valid (s);
 }
 
 bool

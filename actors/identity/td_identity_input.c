@@ -168,18 +168,7 @@ id_slug_valid (const char *slug)
 bool
 id_uuid_valid (const char *s)
 {
-    if (strlen (s) != ID_UUID_LEN)
-        return false;
-    for (int i = 0; i < ID_UUID_LEN; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s [i] != '-')
-                return false;
-        }
-        else
-        if (!isxdigit ((unsigned char) s [i]))
-            return false;
-    }
-    return true;
+    return td_uuid_valid (s);
 }
 
 void

@@ -55,14 +55,7 @@ td_llm_param (td_call_t *call, const char *key, char *buf, size_t size)
 bool
 td_llm_uuid_valid (const char *s)
 {
-    if (!s || strlen (s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash? s [i] != '-': !isxdigit ((unsigned char) s [i]))
-            return false;
-    }
-    return true;
+    return td_uuid_valid (s);
 }
 
 void
