@@ -38,14 +38,13 @@
 #include <time.h>
 #include "td_identity.h"
 #include "td_log.h"
+#include "td_pg_ack.h"
 
 #define S_CHANNEL       "tutord_auth"
 #define S_WAIT_MS       2000        //  a barrier's bound
 #define S_RETRY_MS      500         //  reconnection
 #define S_POLL_MS       100
 #define S_LISTENERS_MAX 256         //  acknowledgements told apart per barrier
-#define S_ACKS_MAX      64
-#define S_ACK_LEN       128
 #define S_APP_BRIDGE    "tutord-web-listen"         //  bridges/web/td_authlisten.c
 #define S_APP_IDENTITY  "tutord-identity-listen"
 
@@ -69,9 +68,7 @@ struct id_listen {
     int wait_nacks;
     int wait_acks [S_LISTENERS_MAX];    //  backend pids that acknowledged
     //  listener thread only
-    char acks [S_ACKS_MAX][S_ACK_LEN];
-    int ack_head, ack_count;
-    bool ack_inflight, flush_pending;
+    td_pg_ack_t ack;                //  barrier acknowledgements to send
 };
 
 static int64_t
@@ -143,33 +140,6 @@ s_apply_locked (id_listen_t *self, const char *what)
         s_flush_locked (self);      //  unknown: fail safe
 }
 
-static void
-s_ack_push (id_listen_t *self, const char *barrier)
-{
-    if (self->ack_count >= S_ACKS_MAX)
-        return;                     //  the barrier then waits its bound; never unsafe
-    int slot = (self->ack_head + self->ack_count) % S_ACKS_MAX;
-    int n = snprintf (self->acks [slot], S_ACK_LEN, "a:%s:%s", barrier + 2, self->id);
-    if (n > 0 && n < S_ACK_LEN)
-        self->ack_count++;
-}
-
-static bool
-s_ack_send (id_listen_t *self, PGconn *conn)
-{
-    if (self->ack_inflight || self->ack_count == 0)
-        return true;
-    const char *p [] = { S_CHANNEL, self->acks [self->ack_head] };
-    if (!PQsendQueryParams (conn, "SELECT pg_notify($1, $2)", 2, NULL, p, NULL, NULL, 0))
-        return false;
-    self->ack_head = (self->ack_head + 1) % S_ACKS_MAX;
-    self->ack_count--;
-    self->ack_inflight = true;
-    int rc = PQflush (conn);
-    self->flush_pending = rc == 1;
-    return rc >= 0;
-}
-
 static bool
 s_consume (id_listen_t *self, PGconn *conn)
 {
@@ -182,21 +152,22 @@ s_consume (id_listen_t *self, PGconn *conn)
         s_apply_locked (self, what);
         pthread_mutex_unlock (&self->lock);
         if (strncmp (what, "b:", 2) == 0)
-            s_ack_push (self, what);
+            td_pg_ack_push (&self->ack, what, self->id);
         PQfreemem (n);
     }
     bool ok = true;
     while (!PQisBusy (conn)) {
         PGresult *res = PQgetResult (conn);
         if (!res) {
-            self->ack_inflight = false;
+            self->ack.inflight = false;
             break;
         }
         if (PQresultStatus (res) == PGRES_FATAL_ERROR)
             ok = false;
         PQclear (res);
     }
-    return ok && s_ack_send (self, conn) && PQstatus (conn) == CONNECTION_OK;
+    return ok && td_pg_ack_send (&self->ack, conn, S_CHANNEL)
+        && PQstatus (conn) == CONNECTION_OK;
 }
 
 static PGconn *
@@ -240,21 +211,20 @@ s_thread (void *arg)
                 }
                 continue;
             }
-            self->ack_head = self->ack_count = 0;
-            self->ack_inflight = self->flush_pending = false;
+            td_pg_ack_reset (&self->ack);
             snprintf (self->id, sizeof self->id, "%d", PQbackendPID (conn));
             s_set_live (self, true);
             warned = false;
         }
         struct pollfd pfd = { .fd = PQsocket (conn), .revents = 0,
-                              .events = (short) (POLLIN | (self->flush_pending ? POLLOUT : 0)) };
+                              .events = (short) (POLLIN | (self->ack.flush_pending ? POLLOUT : 0)) };
         int rc = pfd.fd >= 0 ? poll (&pfd, 1, S_POLL_MS) : -1;
         if (rc < 0 && errno == EINTR)
             continue;
         bool broken = rc < 0;
-        if (!broken && rc > 0 && self->flush_pending && (pfd.revents & POLLOUT)) {
+        if (!broken && rc > 0 && self->ack.flush_pending && (pfd.revents & POLLOUT)) {
             int f = PQflush (conn);
-            self->flush_pending = f == 1;
+            self->ack.flush_pending = f == 1;
             broken = f < 0;
         }
         if (!broken && rc > 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP)))

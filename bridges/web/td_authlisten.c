@@ -16,22 +16,18 @@
 #include <time.h>
 #include "td_authlisten.h"
 #include "td_log.h"
+#include "td_pg_ack.h"
 
 #define S_NAME          "web"
 #define S_RETRY_MS      500
 #define S_POLL_MS       100
-#define S_ACKS_MAX      64          //  acknowledgements waiting to be sent
-#define S_ACK_LEN       128
 
 struct td_authlisten {
     char *conninfo;
     char id [24];                   //  this listener's name in its acknowledgements: the pid
                                     //  of its PostgreSQL backend (identity waits for those)
     //  listener thread only: acknowledgements of barriers, sent one at a time on the connection
-    char acks [S_ACKS_MAX][S_ACK_LEN];
-    int ack_head, ack_count;
-    bool ack_inflight;              //  a pg_notify of ours is running
-    bool flush_pending;             //  libpq has unsent bytes (wait for POLLOUT)
+    td_pg_ack_t ack;                //  barrier acknowledgements to send
     td_authcache_t *cache;
     pthread_t thread;
     atomic_bool stop;
@@ -86,37 +82,6 @@ s_note (td_authlisten_t *self, const char *payload, size_t dropped)
     pthread_mutex_unlock (&self->lock);
 }
 
-//  Queue the acknowledgement of barrier "b:<rest>": "a:<rest>:<our id>". Identity waits for
-//  one from every bridge listening; it is sent after every notification before the barrier
-//  was applied (they are read in order), so it means "this bridge has dropped all of that".
-static void
-s_ack_push (td_authlisten_t *self, const char *barrier)
-{
-    if (self->ack_count >= S_ACKS_MAX)
-        return;                     //  identity then waits its bound for us; never unsafe
-    int slot = (self->ack_head + self->ack_count) % S_ACKS_MAX;
-    int n = snprintf (self->acks [slot], S_ACK_LEN, "a:%s:%s", barrier + 2, self->id);
-    if (n > 0 && n < S_ACK_LEN)
-        self->ack_count++;
-}
-
-//  Send the next acknowledgement when none is running. false when the connection is broken.
-static bool
-s_ack_send (td_authlisten_t *self, PGconn *conn)
-{
-    if (self->ack_inflight || self->ack_count == 0)
-        return true;
-    const char *p [] = { TD_AUTH_CHANNEL, self->acks [self->ack_head] };
-    if (!PQsendQueryParams (conn, "SELECT pg_notify($1, $2)", 2, NULL, p, NULL, NULL, 0))
-        return false;
-    self->ack_head = (self->ack_head + 1) % S_ACKS_MAX;
-    self->ack_count--;
-    self->ack_inflight = true;
-    int rc = PQflush (conn);
-    self->flush_pending = rc == 1;
-    return rc >= 0;
-}
-
 //  Read what arrived. false when the connection is broken.
 static bool
 s_consume (td_authlisten_t *self, PGconn *conn)
@@ -129,7 +94,7 @@ s_consume (td_authlisten_t *self, PGconn *conn)
         size_t dropped = td_authcache_drop (self->cache, what);
         s_note (self, what, dropped);
         if (strncmp (what, "b:", 2) == 0)
-            s_ack_push (self, what);
+            td_pg_ack_push (&self->ack, what, self->id);
         PQfreemem (n);
     }
     //  Results: of our acknowledgement, or an error the server sends before closing
@@ -137,14 +102,15 @@ s_consume (td_authlisten_t *self, PGconn *conn)
     while (!PQisBusy (conn)) {
         PGresult *res = PQgetResult (conn);
         if (!res) {
-            self->ack_inflight = false;         //  nothing (more) running
+            self->ack.inflight = false;         //  nothing (more) running
             break;
         }
         if (PQresultStatus (res) == PGRES_FATAL_ERROR)
             ok = false;
         PQclear (res);
     }
-    return ok && s_ack_send (self, conn) && PQstatus (conn) == CONNECTION_OK;
+    return ok && td_pg_ack_send (&self->ack, conn, TD_AUTH_CHANNEL)
+        && PQstatus (conn) == CONNECTION_OK;
 }
 
 static void *
@@ -168,8 +134,7 @@ s_thread (void *arg)
                 continue;
             }
             //  Live only now: every commit from here on will be told to us
-            self->ack_head = self->ack_count = 0;
-            self->ack_inflight = self->flush_pending = false;
+            td_pg_ack_reset (&self->ack);
             snprintf (self->id, sizeof self->id, "%d", PQbackendPID (conn));
             td_authcache_set_live (self->cache, true);
             pthread_mutex_lock (&self->lock);
@@ -180,14 +145,14 @@ s_thread (void *arg)
             warned = false;
         }
         struct pollfd pfd = { .fd = PQsocket (conn), .revents = 0,
-                              .events = (short) (POLLIN | (self->flush_pending ? POLLOUT : 0)) };
+                              .events = (short) (POLLIN | (self->ack.flush_pending ? POLLOUT : 0)) };
         int rc = pfd.fd >= 0 ? poll (&pfd, 1, S_POLL_MS) : -1;
         if (rc < 0 && errno == EINTR)
             continue;
         bool broken = rc < 0;
-        if (!broken && rc > 0 && self->flush_pending && (pfd.revents & POLLOUT)) {
+        if (!broken && rc > 0 && self->ack.flush_pending && (pfd.revents & POLLOUT)) {
             int f = PQflush (conn);
-            self->flush_pending = f == 1;
+            self->ack.flush_pending = f == 1;
             broken = f < 0;
         }
         if (!broken && rc > 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP)))
