@@ -1,146 +1,189 @@
-// tutord browser client: plain JavaScript, no framework, no build step.
-// It polls GET /health, signs in (POST /api/v1/auth/login or register) for a token, and drives
-// the WebSocket protocol of CONTRACT.md §4: subscribe to topic prefixes, call REST routes over
-// the socket, print every frame (a revoked token closes the socket with 4401).
+// tutord browser client, the shell: REST calls with the signed-in token, one WebSocket that
+// carries every live event (grading, tutor, training, reviews) to whichever page listens, the
+// tabs, sign-in and the health badge. The pages (learn.js, practice.js, train.js, console.js)
+// use only the TD object defined here.
+// Why one socket: the bridge filters events per caller (CONTRACT.md §4), so a single
+// subscription to the learner's topics serves every page; a page subscribes to a type prefix
+// with TD.on and gets the events as they arrive.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
-const MAX_LOG = 500;
-let ws = null;
-let callSeq = 0;
+const TD = {
+  token: null,
+  user: null,
+  ws: null,
+  listeners: [],          // [{prefix, fn}]
+  signedInHooks: [],
+  topics: ["grade.", "llm.", "train.", "srs.", "session.", "analytics.", "catalog."],
+};
 
-function log(kind, data) {
-  const li = document.createElement("li");
-  li.className = kind;
-  const time = new Date().toISOString().slice(11, 23);
-  li.textContent = `${time} ${kind} ${typeof data === "string" ? data : JSON.stringify(data)}`;
-  const list = $("log");
-  list.prepend(li);
-  while (list.children.length > MAX_LOG) list.lastChild.remove();
-}
+TD.$ = (id) => document.getElementById(id);
 
-async function refreshHealth() {
-  const badge = $("health-badge");
-  const body = $("health-table").tBodies[0];
+// An element with attributes and children (strings become text nodes, never HTML).
+TD.el = (tag, attrs, ...children) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+};
+
+TD.log = () => {};        // console.js replaces it
+
+// A REST call: {status, body}; the body is parsed JSON (or null). Never throws on HTTP errors.
+TD.api = async (method, path, body) => {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (TD.token) headers.Authorization = "Bearer " + TD.token;
+  let res;
   try {
-    const res = await fetch("/health", { headers: { Accept: "application/json" } });
-    const h = await res.json();
-    badge.textContent = `health: ${h.status || (h.error && h.error.code) || res.status}`;
-    badge.className = "badge " + (res.ok ? "ok" : "bad");
-    body.replaceChildren();
-    const rows = [["db", h.db], ["broker", h.broker], ["llm", h.llm]];
-    for (const [name, state] of Object.entries(h.actors || {})) rows.push([name, state]);
-    for (const [name, value] of rows) {
-      if (value === undefined) continue;
-      const tr = document.createElement("tr");
-      const a = document.createElement("td");
-      const b = document.createElement("td");
-      a.textContent = name;
-      b.textContent = value;
-      b.className = value === "ok" || value === "up" ? "ok" : value === "down" ? "bad" : "";
-      tr.append(a, b);
-      body.append(tr);
-    }
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (err) {
-    badge.textContent = "health: unreachable";
-    badge.className = "badge bad";
+    return { status: 0, body: { error: { code: "unavailable", message: "tutord is unreachable" } } };
+  }
+  let data = null;
+  const text = await res.text();
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = { error: { code: "bad_reply", message: text.slice(0, 200) } }; }
+  }
+  return { status: res.status, body: data };
+};
+
+// The message of an error reply, for the person looking at the page.
+TD.errorText = (r) => {
+  const e = r.body && r.body.error;
+  if (!e) return `error ${r.status}`;
+  return e.field ? `${e.message} (${e.field})` : e.message;
+};
+
+TD.on = (prefix, fn) => { TD.listeners.push({ prefix, fn }); };
+TD.onSignedIn = (fn) => { TD.signedInHooks.push(fn); if (TD.token) fn(); };
+
+function dispatch(event) {
+  for (const l of TD.listeners) {
+    if (event.type && event.type.startsWith(l.prefix)) {
+      try { l.fn(event); } catch (err) { TD.log("error", String(err)); }
+    }
   }
 }
 
-function setState(text, open) {
-  $("ws-state").textContent = text;
-  $("ws-state").className = "badge " + (open ? "ok" : "");
-  $("ws-open").disabled = open;
-  $("ws-close").disabled = !open;
+function setLive(text, ok) {
+  const b = TD.$("ws-state");
+  b.textContent = "live: " + text;
+  b.className = "badge " + (ok ? "ok" : "");
 }
 
-function send(obj) {
-  if (!ws || ws.readyState !== WebSocket.OPEN) {
-    log("error", "the WebSocket is not open");
-    return;
-  }
-  ws.send(JSON.stringify(obj));
-  log("sent", obj);
-}
-
-$("ws-form").addEventListener("submit", (ev) => {
-  ev.preventDefault();
+// The live socket: opened after sign-in, subscribed to the learner's topics, reopened after a
+// drop (with backoff) unless the server closed it for a revoked token (4401) or we signed out.
+let wsBackoff = 500;
+TD.connect = () => {
+  if (!TD.token) return;
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const token = $("ws-token").value.trim();
-  const url = `${scheme}//${location.host}/ws` + (token ? `?token=${encodeURIComponent(token)}` : "");
-  ws = new WebSocket(url);
-  setState("connecting", true);
-  ws.onopen = () => { setState("open", true); log("info", "connected"); };
+  const ws = new WebSocket(`${scheme}//${location.host}/ws?token=${encodeURIComponent(TD.token)}`);
+  TD.ws = ws;
+  setLive("connecting", false);
+  ws.onopen = () => {
+    wsBackoff = 500;
+    ws.send(JSON.stringify({ op: "subscribe", topics: TD.topics }));
+  };
   ws.onmessage = (m) => {
     let frame;
-    try { frame = JSON.parse(m.data); } catch { log("error", m.data); return; }
-    log(frame.op || "frame", frame);
+    try { frame = JSON.parse(m.data); } catch { TD.log("error", m.data); return; }
+    TD.log(frame.op || "frame", frame);
+    if (frame.op === "subscribed") setLive("on", true);
+    else if (frame.op === "event" && frame.event) dispatch(frame.event);
+    else if (frame.op === "reply" && TD.wsReply) TD.wsReply(frame);
   };
   ws.onclose = (e) => {
-    setState("closed", false);
-    log("info", `closed ${e.code}${e.reason ? " " + e.reason : ""}`);
-    ws = null;
-  };
-  ws.onerror = () => log("error", "WebSocket error");
-});
-
-$("ws-close").addEventListener("click", () => { if (ws) ws.close(1000, "bye"); });
-
-$("sub-form").addEventListener("submit", (ev) => {
-  ev.preventDefault();
-  const topics = $("sub-topics").value.split(/[\s,]+/).filter(Boolean);
-  send({ op: "subscribe", topics });
-});
-
-$("call-form").addEventListener("submit", (ev) => {
-  ev.preventDefault();
-  const msg = { op: "call", id: `c${++callSeq}`, method: $("call-method").value, path: $("call-path").value };
-  const raw = $("call-body").value.trim();
-  if (raw) {
-    try { msg.body = JSON.parse(raw); } catch { log("error", "the body is not valid JSON"); return; }
-  }
-  send(msg);
-});
-
-// Sign in (or register) over REST; the access token goes into the WebSocket's token field.
-// Nothing is stored: a reload signs out.
-async function signIn(route, body) {
-  const state = $("login-state");
-  try {
-    const res = await fetch(route, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(body),
-    });
-    const data = await res.json();
-    if (!res.ok) {
-      state.textContent = (data.error && data.error.message) || `error ${res.status}`;
-      state.className = "badge bad";
-      log("error", data);
-      return;
+    if (TD.ws !== ws) return;
+    TD.ws = null;
+    setLive(e.code === 4401 ? "token refused" : "off", false);
+    if (TD.token && e.code !== 4401) {
+      setTimeout(() => { if (TD.token && !TD.ws) TD.connect(); }, wsBackoff);
+      wsBackoff = Math.min(wsBackoff * 2, 10000);
     }
-    $("ws-token").value = data.token;
-    state.textContent = `signed in: ${data.user.email}`;
-    state.className = "badge ok";
-    log("info", `signed in as ${data.user.email}; connect to use the token`);
-  } catch (err) {
-    state.textContent = "sign-in failed";
-    state.className = "badge bad";
+  };
+};
+
+TD.wsSend = (obj) => {
+  if (!TD.ws || TD.ws.readyState !== WebSocket.OPEN) { TD.log("error", "the WebSocket is not open"); return false; }
+  TD.ws.send(JSON.stringify(obj));
+  TD.log("sent", obj);
+  return true;
+};
+
+// ---- tabs -----------------------------------------------------------------------------------
+for (const b of document.querySelectorAll("#tabs button")) {
+  b.addEventListener("click", () => {
+    for (const o of document.querySelectorAll("#tabs button")) o.classList.toggle("active", o === b);
+    for (const s of document.querySelectorAll("main .tab")) s.hidden = s.id !== "tab-" + b.dataset.tab;
+  });
+}
+
+// ---- health ---------------------------------------------------------------------------------
+async function refreshHealth() {
+  const badge = TD.$("health-badge");
+  const body = TD.$("health-table").tBodies[0];
+  const r = await TD.api("GET", "/health");
+  const h = r.body || {};
+  badge.textContent = `health: ${h.status || (h.error && h.error.code) || r.status || "unreachable"}`;
+  badge.className = "badge " + (r.status === 200 ? "ok" : "bad");
+  body.replaceChildren();
+  const rows = [["db", h.db], ["broker", h.broker], ["llm", h.llm]];
+  for (const [name, state] of Object.entries(h.actors || {})) rows.push([name, state]);
+  for (const [name, value] of rows) {
+    if (value === undefined) continue;
+    const cls = value === "ok" || value === "up" ? "ok" : value === "down" ? "bad" : "";
+    body.append(TD.el("tr", {}, TD.el("td", {}, name),
+                      TD.el("td", { class: cls }, typeof value === "string" ? value : JSON.stringify(value))));
   }
 }
 
-$("login-form").addEventListener("submit", (ev) => {
+// ---- sign in --------------------------------------------------------------------------------
+// The access token lives in memory only: a reload signs out.
+async function signIn(route, body) {
+  const state = TD.$("login-state");
+  const r = await TD.api("POST", route, body);
+  if (r.status !== 200 && r.status !== 201) {
+    state.textContent = TD.errorText(r);
+    state.className = "badge bad";
+    return;
+  }
+  TD.token = r.body.token;
+  TD.user = r.body.user;
+  state.textContent = `signed in: ${TD.user.email}`;
+  state.className = "badge ok";
+  TD.$("logout").hidden = false;
+  TD.connect();
+  for (const fn of TD.signedInHooks) fn();
+}
+
+TD.$("login-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
-  signIn("/api/v1/auth/login", { email: $("login-email").value, password: $("login-password").value });
+  signIn("/api/v1/auth/login", { email: TD.$("login-email").value, password: TD.$("login-password").value });
 });
 
-$("register").addEventListener("click", () => {
-  const email = $("login-email").value;
+TD.$("register").addEventListener("click", () => {
+  const email = TD.$("login-email").value;
   signIn("/api/v1/auth/register",
-         { email, password: $("login-password").value, name: email.split("@")[0] || "learner" });
+         { email, password: TD.$("login-password").value, name: email.split("@")[0] || "learner" });
 });
 
-$("health-refresh").addEventListener("click", refreshHealth);
-$("log-clear").addEventListener("click", () => $("log").replaceChildren());
+TD.$("logout").addEventListener("click", async () => {
+  await TD.api("POST", "/api/v1/auth/logout", {});
+  TD.token = null;
+  TD.user = null;
+  if (TD.ws) { const ws = TD.ws; TD.ws = null; ws.close(1000, "signed out"); }
+  setLive("off", false);
+  TD.$("logout").hidden = true;
+  TD.$("login-state").textContent = "signed out";
+  TD.$("login-state").className = "badge";
+});
+
 refreshHealth();
 setInterval(refreshHealth, 10000);
