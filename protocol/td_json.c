@@ -8,7 +8,9 @@
  *  msgpack_object that did not come through td_mp_check cannot smuggle past them either.
  *  Recursion is bounded by TD_MAX_DEPTH + 1 frames.
  *
- *  msgpack -> JSON: bin becomes a standard base64 string (RFC 4648 §4, padded); ext, non-string
+ *  msgpack -> JSON: bin becomes a standard base64 string (RFC 4648 §4, padded); ext TD_MP_EXT_JSON
+ *  ('J', JSON text passed through) is parsed here as the value it holds, with the same refusals
+ *  and limits as a JSON body (its containers nest below where it sits); other ext, non-string
  *  keys, keys holding NUL (JSON input may not have them either), duplicate keys, unsigned integers above INT64_MAX and non-finite floats are refused,
  *  since JSON has no faithful form for them.
  */
@@ -252,6 +254,22 @@ s_to_json (const msgpack_object *o, int depth, td_error_t *err)
             }
             return s_base64 (o->via.bin.size ? o->via.bin.ptr : "", o->via.bin.size, err);
         case MSGPACK_OBJECT_EXT:
+            if (o->via.ext.type == TD_MP_EXT_JSON && o->via.ext.size <= TD_MAX_STRING) {
+                json_error_t jerr;
+                j = o->via.ext.size? json_loadb (o->via.ext.ptr, o->via.ext.size,
+                                                 JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr)
+                                   : NULL;
+                if (!j) {
+                    td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
+                        "a JSON text value is not valid JSON");
+                    return NULL;
+                }
+                if (s_json_check (j, depth, err)) {
+                    json_decref (j);
+                    return NULL;
+                }
+                return j;
+            }
             td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                 "msgpack extension types have no JSON form");
             return NULL;

@@ -27,6 +27,10 @@ char *td_mp_to_json_text (const msgpack_object *o, size_t *len, td_error_t *err)
 //  The same for an object unpacked from bytes that passed td_mp_check (a decoded td_msg_t's
 //  body): its strings are known to be UTF-8 and are not checked again.
 char *td_mp_to_json_text_checked (const msgpack_object *o, size_t *len, td_error_t *err);
+//  Pack text, which must be one valid JSON value in UTF-8 (written by a JSON writer, such as
+//  json_dumps), as an ext TD_MP_EXT_JSON value: td_mp_to_json_text copies it as is, td_mp_to_json
+//  parses it (PROTOCOL.md, "JSON text"). 0, or -1 (empty, over TD_MAX_STRING, packer failure).
+int td_mp_pack_json_text (msgpack_packer *pk, const char *text, size_t len);
 //  Convenience: encoded msgpack bytes -> JSON (validates with td_mp_check first).
 json_t *td_mp_bytes_to_json (const void *data, size_t size, td_error_t *err);
 //  The CONTRACT error body {"error":{"code","message","field"?}} as a new JSON object.

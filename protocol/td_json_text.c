@@ -6,7 +6,13 @@
  *  msgpack object once into a growing buffer and produces exactly the bytes
  *  json_dumps (td_mp_to_json (o), JSON_COMPACT) would, with the same refusals (non-string keys,
  *  duplicate keys, NUL in keys, invalid UTF-8, non-finite numbers, ext types, depth and size
- *  limits) and the same messages; tests/fuzz/fuzz_json_text.c holds it to that on any input.
+ *  limits) and the same messages; tests/fuzz/fuzz_mp_check.c holds it to that on any input.
+ *
+ *  The one exception is on purpose: an ext TD_MP_EXT_JSON value ('J', td_mp.h) is JSON text that
+ *  its producer already wrote (the catalog's rendered course trees), and this writer copies it
+ *  as is -- that copy is the point, a 79 KB tree costs a memcpy instead of a walk. The tree
+ *  conversion parses it instead; for valid compact JSON both give the same value, and the
+ *  producer guarantees the text is valid JSON (td_mp_pack_json_text).
  */
 #include <math.h>
 #include <sodium.h>
@@ -15,6 +21,7 @@
 #include <string.h>
 #include "td_json.h"
 #include "td_limits.h"
+#include "td_mp.h"
 #include "td_utf8.h"
 
 typedef struct {
@@ -247,6 +254,14 @@ s_value (s_buf_t *b, const msgpack_object *o, int depth, td_error_t *err)
             return 0;
         }
         case MSGPACK_OBJECT_EXT:
+            if (o->via.ext.type == TD_MP_EXT_JSON && o->via.ext.size <= TD_MAX_STRING) {
+                if (o->via.ext.size == 0
+                ||  (!b->utf8_known && !td_utf8_valid (o->via.ext.ptr, o->via.ext.size)))
+                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
+                        "a JSON text value is not valid JSON");
+                s_put (b, o->via.ext.ptr, o->via.ext.size);
+                return 0;
+            }
             return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                 "msgpack extension types have no JSON form");
         case MSGPACK_OBJECT_ARRAY:
@@ -341,4 +356,14 @@ char *
 td_mp_to_json_text_checked (const msgpack_object *o, size_t *len, td_error_t *err)
 {
     return s_text (o, len, true, err);
+}
+
+int
+td_mp_pack_json_text (msgpack_packer *pk, const char *text, size_t len)
+{
+    if (!text || len == 0 || len > TD_MAX_STRING || len > UINT32_MAX)
+        return -1;
+    if (msgpack_pack_ext (pk, len, TD_MP_EXT_JSON) != 0)
+        return -1;
+    return msgpack_pack_ext_body (pk, text, len);
 }

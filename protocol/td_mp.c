@@ -10,7 +10,9 @@
  *    - an element of a map is a key when its remaining count is even before it is read;
  *    - a container's element count never exceeds the bytes that follow its header, since every
  *      element takes at least one byte; this bounds what msgpack_unpack will allocate;
- *    - every str is valid UTF-8; keys are str of at most TD_MAX_KEY bytes; ext and 0xc1 refused;
+ *    - every str is valid UTF-8; keys are str of at most TD_MAX_KEY bytes; 0xc1 refused; ext
+ *      refused except type TD_MP_EXT_JSON ('J', JSON text passed through: a value, never a key,
+ *      of at most TD_MAX_STRING bytes of valid UTF-8, checked like a str; PROTOCOL.md);
  *    - the walk ends exactly at the end of the buffer (one object, no trailing bytes).
  *  A container beyond depth TD_MAX_DEPTH is refused even when empty, which keeps us stricter
  *  than msgpack-c's own 32-entry stack.
@@ -71,7 +73,7 @@ td_mp_check_depth (const void *data, size_t size, int max_depth, td_error_t *err
 
         int lenbytes = 0;           //  bytes of a length/count field that follows
         size_t payload = 0;         //  fixed payload of a scalar
-        enum { K_SCALAR, K_STR, K_BIN, K_ARRAY, K_MAP } kind = K_SCALAR;
+        enum { K_SCALAR, K_STR, K_BIN, K_ARRAY, K_MAP, K_EXT } kind = K_SCALAR;
         uint32_t n = 0;
 
         if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
@@ -100,10 +102,13 @@ td_mp_check_depth (const void *data, size_t size, int max_depth, td_error_t *err
             case 0xdd: kind = K_ARRAY; lenbytes = 4; break;
             case 0xde: kind = K_MAP; lenbytes = 2; break;
             case 0xdf: kind = K_MAP; lenbytes = 4; break;
-            case 0xc7: case 0xc8: case 0xc9:
+            case 0xc7: kind = K_EXT; lenbytes = 1; break;
+            case 0xc8: kind = K_EXT; lenbytes = 2; break;
+            case 0xc9: kind = K_EXT; lenbytes = 4; break;
             case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-                return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                    "msgpack extension types are not accepted (byte %zu)", at);
+                kind = K_EXT;
+                n = 1u << (b - 0xd4);
+                break;
             default:            //  0xc1, never used
                 return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                     "malformed msgpack: invalid type byte 0x%02x at byte %zu", b, at);
@@ -111,6 +116,13 @@ td_mp_check_depth (const void *data, size_t size, int max_depth, td_error_t *err
         if (is_key && kind != K_STR)
             return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                 "map keys must be strings (byte %zu)", at);
+        if (kind == K_EXT) {
+            //  its type byte follows the length; only JSON text is taken
+            size_t tpos = pos + (size_t) lenbytes;
+            if (tpos >= size || (uint8_t) p [tpos] != TD_MP_EXT_JSON)
+                return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
+                    "msgpack extension types are not accepted (byte %zu)", at);
+        }
         if (lenbytes) {
             if (avail < (size_t) lenbytes)
                 return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
@@ -126,8 +138,13 @@ td_mp_check_depth (const void *data, size_t size, int max_depth, td_error_t *err
                         "malformed msgpack: message ends early at byte %zu", size);
                 pos += payload;
                 break;
+            case K_EXT:             //  the payload is JSON text, checked as a str
             case K_STR:
             case K_BIN:
+                if (kind == K_EXT) {
+                    pos++;          //  the type byte, checked above
+                    avail--;
+                }
                 if (n > TD_MAX_STRING)
                     return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                         "a string or binary value of %u bytes exceeds the limit of %d bytes",
@@ -139,7 +156,7 @@ td_mp_check_depth (const void *data, size_t size, int max_depth, td_error_t *err
                     return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                         "malformed msgpack: a value of %u bytes at byte %zu runs past the end",
                         n, at);
-                if (kind == K_STR && !td_utf8_valid ((const char *) p + pos, n))
+                if (kind != K_BIN && !td_utf8_valid ((const char *) p + pos, n))
                     return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                         "a string at byte %zu is not valid UTF-8", at);
                 pos += n;

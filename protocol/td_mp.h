@@ -13,6 +13,11 @@
 #include <stdint.h>
 #include "td_error.h"
 
+//  The one msgpack extension type tutord accepts: its payload is JSON text (UTF-8, one JSON value)
+//  that converters take as that value and the JSON writer copies as is (PROTOCOL.md, "JSON
+//  text"). Whoever packs it (td_mp_pack_json_text) guarantees it is valid JSON.
+#define TD_MP_EXT_JSON  0x4A
+
 //  0 when data holds one valid object within the limits of td_limits.h; else -1 and err set
 //  (invalid_input, or too_large when size > TD_MAX_MESSAGE).
 int td_mp_check (const void *data, size_t size, td_error_t *err);

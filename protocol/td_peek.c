@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include "td_peek.h"
+#include "td_mp.h"
 #include "td_limits.h"
 #include "td_utf8.h"
 
@@ -294,7 +295,7 @@ td_request_peek (const void *data, size_t size, td_request_view_t *view, td_erro
 
         int lenbytes = 0;           //  bytes of a length/count field that follows
         size_t payload = 0;         //  fixed payload of a scalar
-        enum { T_SCALAR, T_STR, T_BIN, T_ARRAY, T_MAP } kind = T_SCALAR;
+        enum { T_SCALAR, T_STR, T_BIN, T_ARRAY, T_MAP, T_EXT } kind = T_SCALAR;
         uint32_t n = 0;
 
         if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
@@ -323,10 +324,13 @@ td_request_peek (const void *data, size_t size, td_request_view_t *view, td_erro
             case 0xdd: kind = T_ARRAY; lenbytes = 4; break;
             case 0xde: kind = T_MAP; lenbytes = 2; break;
             case 0xdf: kind = T_MAP; lenbytes = 4; break;
-            case 0xc7: case 0xc8: case 0xc9:
+            case 0xc7: kind = T_EXT; lenbytes = 1; break;
+            case 0xc8: kind = T_EXT; lenbytes = 2; break;
+            case 0xc9: kind = T_EXT; lenbytes = 4; break;
             case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-                return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                    "msgpack extension types are not accepted (byte %zu)", at);
+                kind = T_EXT;
+                n = 1u << (b - 0xd4);
+                break;
             default:            //  0xc1, never used
                 return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                     "malformed msgpack: invalid type byte 0x%02x at byte %zu", b, at);
@@ -334,6 +338,12 @@ td_request_peek (const void *data, size_t size, td_request_view_t *view, td_erro
         if (is_key && kind != T_STR)
             return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                 "map keys must be strings (byte %zu)", at);
+        if (kind == T_EXT) {
+            size_t tpos = pos + (size_t) lenbytes;
+            if (tpos >= size || p [tpos] != TD_MP_EXT_JSON)
+                return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
+                    "msgpack extension types are not accepted (byte %zu)", at);
+        }
         if (lenbytes) {
             if (avail < (size_t) lenbytes)
                 return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
@@ -349,8 +359,13 @@ td_request_peek (const void *data, size_t size, td_request_view_t *view, td_erro
                         "malformed msgpack: message ends early at byte %zu", size);
                 pos += payload;
                 break;
+            case T_EXT:             //  JSON text (td_mp.c): checked as a str after its type byte
             case T_STR:
             case T_BIN:
+                if (kind == T_EXT) {
+                    pos++;
+                    avail--;
+                }
                 if (n > TD_MAX_STRING)
                     return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                         "a string or binary value of %u bytes exceeds the limit of %d bytes",
@@ -362,7 +377,7 @@ td_request_peek (const void *data, size_t size, td_request_view_t *view, td_erro
                     return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                         "malformed msgpack: a value of %u bytes at byte %zu runs past the end",
                         n, at);
-                if (kind == T_STR && !td_utf8_valid ((const char *) p + pos, n))
+                if (kind != T_BIN && !td_utf8_valid ((const char *) p + pos, n))
                     return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
                         "a string at byte %zu is not valid UTF-8", at);
                 if (envelope && is_key)

@@ -407,6 +407,107 @@ test_mp_to_json_text (void **state)
     msgpack_sbuffer_destroy (&sb);
 }
 
+//  An ext value of type with payload (packed by hand, not through td_mp_check): both converters
+//  refuse it; the writer's message holds want when given.
+static void
+s_ext_refused (msgpack_sbuffer *sb, msgpack_packer *pk, int8_t type, const char *payload,
+               size_t size, const char *want)
+{
+    msgpack_sbuffer_clear (sb);
+    msgpack_pack_ext (pk, size, type);
+    if (size)
+        msgpack_pack_ext_body (pk, payload, size);
+    msgpack_zone zone;
+    assert_true (msgpack_zone_init (&zone, 64));
+    msgpack_object obj;
+    size_t off = 0, len = 0;
+    assert_int_equal (msgpack_unpack (sb->data, sb->size, &off, &zone, &obj), MSGPACK_UNPACK_SUCCESS);
+    td_error_t err;
+    assert_null (td_mp_to_json_text (&obj, &len, &err));
+    if (want)
+        assert_non_null (strstr (err.message, want));
+    assert_null (td_mp_to_json (&obj, &err));
+    msgpack_zone_destroy (&zone);
+}
+
+//  ext 'J' (JSON text): the writer copies it as is, the tree conversion parses it; what the
+//  text may not be (not JSON, empty, bad UTF-8, too deep) the tree conversion refuses
+static void
+test_json_text_ext (void **state)
+{
+    (void) state;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    const char *tree = "{\"modules\":[{\"id\":\"m\",\"items\":[1,2.5,\"\\u00e9\\n\",null]}],"
+                       "\"t\":\"\xc3\xa9\"}";
+    msgpack_pack_map (&pk, 2);
+    td_mp_pack_str (&pk, "a"); msgpack_pack_int (&pk, 1);
+    td_mp_pack_str (&pk, "tree");
+    assert_int_equal (td_mp_pack_json_text (&pk, tree, strlen (tree)), 0);
+    td_error_t err;
+    assert_int_equal (td_mp_check (sb.data, sb.size, &err), 0);
+    msgpack_zone zone;
+    assert_true (msgpack_zone_init (&zone, 1024));
+    msgpack_object obj;
+    size_t off = 0;
+    assert_int_equal (msgpack_unpack (sb.data, sb.size, &off, &zone, &obj), MSGPACK_UNPACK_SUCCESS);
+    size_t len = 0;
+    char *text = td_mp_to_json_text (&obj, &len, &err);
+    assert_non_null (text);
+    char want [512];
+    snprintf (want, sizeof want, "{\"a\":1,\"tree\":%s}", tree);
+    assert_string_equal (text, want);               //  copied byte for byte
+    assert_int_equal (len, strlen (want));
+    char *checked = td_mp_to_json_text_checked (&obj, &len, &err);
+    assert_string_equal (checked, want);
+    json_t *j = td_mp_to_json (&obj, &err);       //  parsed into the same value
+    assert_non_null (j);
+    json_t *parsed = json_loads (want, 0, NULL);
+    assert_true (json_equal (j, parsed));
+    json_decref (parsed);
+    json_decref (j);
+    free (checked);
+    free (text);
+    msgpack_zone_destroy (&zone);
+    //  refusals of the tree conversion
+    const char *bad [] = { "{\"a\":", "[1,]", "{\"a\":1,\"a\":2}", "nul", "\"\\u0000\"", NULL };
+    for (int i = 0; bad [i]; i++) {
+        msgpack_sbuffer_clear (&sb);
+        msgpack_pack_array (&pk, 1);
+        assert_int_equal (td_mp_pack_json_text (&pk, bad [i], strlen (bad [i])), 0);
+        json_t *no = td_mp_bytes_to_json (sb.data, sb.size, &err);
+        assert_null (no);
+        assert_int_equal (err.code, TD_ERR_INVALID_INPUT);
+    }
+    //  depth counts from where the text sits
+    char deep [TD_MAX_DEPTH * 2 + 8];
+    size_t d = 0;
+    for (int i = 0; i < TD_MAX_DEPTH; i++)
+        deep [d++] = '[';
+    for (int i = 0; i < TD_MAX_DEPTH; i++)
+        deep [d++] = ']';
+    deep [d] = 0;
+    msgpack_sbuffer_clear (&sb);
+    assert_int_equal (td_mp_pack_json_text (&pk, deep, d), 0);
+    json_t *ok = td_mp_bytes_to_json (sb.data, sb.size, &err);
+    assert_non_null (ok);
+    json_decref (ok);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_array (&pk, 1);
+    assert_int_equal (td_mp_pack_json_text (&pk, deep, d), 0);
+    assert_null (td_mp_bytes_to_json (sb.data, sb.size, &err));
+    assert_non_null (strstr (err.message, "nested"));
+    //  the packer takes no empty text; another ext type, an empty text, bad UTF-8 inside (not
+    //  checked by td_mp_check here): refused by both converters
+    assert_int_equal (td_mp_pack_json_text (&pk, "", 0), -1);
+    s_ext_refused (&sb, &pk, TD_MP_EXT_JSON, "", 0, NULL);
+    s_ext_refused (&sb, &pk, 0x4B, "[]", 2, "extension");
+    s_ext_refused (&sb, &pk, TD_MP_EXT_JSON, "\"\xc3\"", 3, NULL);
+    msgpack_sbuffer_destroy (&sb);
+}
+
 static void
 test_error_body (void **state)
 {
@@ -448,6 +549,7 @@ main (void)
         cmocka_unit_test (test_to_mp_limits),
         cmocka_unit_test (test_mp_to_json),
         cmocka_unit_test (test_mp_to_json_text),
+        cmocka_unit_test (test_json_text_ext),
         cmocka_unit_test (test_error_body),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

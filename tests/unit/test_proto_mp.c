@@ -117,6 +117,33 @@ test_ext_refused (void **state)
     assert_non_null (strstr (err.message, "extension"));
 }
 
+//  ext TD_MP_EXT_JSON ('J'): JSON text as a value, in every ext form, checked like a str
+static void
+test_ext_json (void **state)
+{
+    (void) state;
+    s_ok (B (0xd4, 0x4A, '1'));                                         //  fixext 1
+    s_ok (B (0xd6, 0x4A, 'n', 'u', 'l', 'l'));                          //  fixext 4
+    s_ok (B (0xc7, 2, 0x4A, '[', ']'));                                 //  ext 8
+    s_ok (B (0xc8, 0, 2, 0x4A, '{', '}'));                              //  ext 16
+    s_ok (B (0xc9, 0, 0, 0, 3, 0x4A, '"', 0xc3, 0xa9));                 //  ext 32, UTF-8 "é
+    s_ok (B (0x82, 0xa1, 'a', 0xc7, 1, 0x4A, '2', 0xa1, 'b', 0xd4, 0x4A, '3'));   //  in a map
+    s_ok (B (0x92, 0xc7, 0, 0x4A, 0xc0));                               //  empty: checked later
+    //  never a key; invalid UTF-8; cut short; another type in any form
+    s_bad (B (0x81, 0xd4, 0x4A, '1', 0x01), TD_ERR_INVALID_INPUT);
+    s_bad (B (0xc7, 2, 0x4A, 0xc3, 0x28), TD_ERR_INVALID_INPUT);
+    s_bad (B (0xc7, 2, 0x4A, 0xed, 0xa0), TD_ERR_INVALID_INPUT);
+    s_bad (B (0xc7, 3, 0x4A, '1'), TD_ERR_INVALID_INPUT);
+    s_bad (B (0xc7, 3), TD_ERR_INVALID_INPUT);
+    s_bad (B (0xc8, 0), TD_ERR_INVALID_INPUT);
+    s_bad (B (0xd5, 0x4A, '1'), TD_ERR_INVALID_INPUT);
+    s_bad (B (0xd4), TD_ERR_INVALID_INPUT);
+    s_bad (B (0xd4, 0x4B, '1'), TD_ERR_INVALID_INPUT);
+    s_bad (B (0xc7, 1, 0x00, '1'), TD_ERR_INVALID_INPUT);
+    //  a payload over TD_MAX_STRING is refused before its bytes are read
+    s_bad (B (0xc9, 0x00, 0x10, 0x00, 0x01, 0x4A, '1'), TD_ERR_INVALID_INPUT);
+}
+
 static void
 test_keys (void **state)
 {
@@ -362,6 +389,7 @@ main (void)
         cmocka_unit_test (test_scalars),
         cmocka_unit_test (test_malformed),
         cmocka_unit_test (test_ext_refused),
+        cmocka_unit_test (test_ext_json),
         cmocka_unit_test (test_keys),
         cmocka_unit_test (test_utf8),
         cmocka_unit_test (test_truncated_prefixes),
