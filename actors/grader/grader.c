@@ -44,6 +44,7 @@
 #include "td_grade_answer.h"
 #include "td_grade_pending.h"
 #include "td_grade_results.h"
+#include "td_grade_limits.h"
 #include "td_grade_job.h"
 #include "td_json.h"
 #include "td_log.h"
@@ -475,11 +476,12 @@ s_finish (td_actor_t *actor, runner_t *r, const char *payload)
         json_t *row = s_row_json (res, 0);
         td_info (LOG, NULL, "submission %s done: %s", id, verdict? verdict: "?");
         s_publish (actor, "grade.result", r->user_id, r->org_id, id,
-                   json_pack ("{s:s, s:s, s:s, s:O, s:s, s:s?, s:b}", "submission_id", id,
+                   json_pack ("{s:s, s:s, s:s, s:O, s:s, s:s?, s:b, s:o}", "submission_id", id,
                               "status", "done", "verdict", verdict? verdict: "internal_error",
                               "score", json_object_get (result, "score"), "kind", "exercise",
                               "item_id", r->item_id, "passed",
-                              verdict && strcmp (verdict, "accepted") == 0));
+                              verdict && strcmp (verdict, "accepted") == 0,
+                              "failed_tests", td_grade_failed_tests (result)));
         s_answer_waiters (actor, id, row);
         json_decref (row);
     }
@@ -612,10 +614,18 @@ s_store (td_actor_t *actor, td_call_t *call, const json_t *sub, const json_t *it
     td_grade_job_t *job = td_grade_job_parse (sub, err);
     if (!job)
         return NULL;
+    //  The learner does not choose the box's size: inline limits may only lower the defaults.
+    json_t *limits = td_grade_limits_json (&job->limits);
     td_grade_job_destroy (&job);
-    json_t *spec = json_pack ("{s:O, s:O, s:O}", "language", json_object_get (sub, "language"),
+    td_limits_t dflt;
+    td_limits_default (&dflt);
+    if (!item && td_grade_limits_apply (json_object_get (sub, "limits"), &dflt, false, &dflt, err)) {
+        json_decref (limits);
+        return NULL;
+    }
+    json_t *spec = json_pack ("{s:O, s:O, s:O, s:o?}", "language", json_object_get (sub, "language"),
                               "code", json_object_get (sub, "code"),
-                              "tests", json_object_get (sub, "tests"));
+                              "tests", json_object_get (sub, "tests"), "limits", limits);
     char *text = spec? json_dumps (spec, JSON_COMPACT): NULL;
     json_decref (spec);
     if (!text) {
@@ -726,10 +736,10 @@ s_store_answer (td_actor_t *actor, td_call_t *call, const json_t *sub, const jso
                           "item_id", s_item_str (item, "item_id")));
     if (!g.pending)
         s_publish (actor, "grade.result", user, org, id,
-                   json_pack ("{s:s, s:s, s:s, s:f, s:s, s:s?, s:b}", "submission_id", id,
+                   json_pack ("{s:s, s:s, s:s, s:f, s:s, s:s?, s:b, s:[]}", "submission_id", id,
                               "status", "done", "verdict", verdict, "score", g.score,
                               "kind", "question", "item_id", s_item_str (item, "item_id"),
-                              "passed", g.passed));
+                              "passed", g.passed, "failed_tests"));
     td_info (LOG, td_call_rid (call), "answer %s to %s: %s", id, s_item_str (item, "item_id"),
              g.pending? "pending": verdict);
     return row;
@@ -759,9 +769,11 @@ s_store_item (td_actor_t *actor, td_call_t *call, const json_t *sub, const json_
         td_error_set (err, TD_ERR_INVALID_INPUT, "code", "code is required");
         return NULL;
     }
-    json_t *full = json_pack ("{s:O?, s:O, s:O?}", "language", json_object_get (content, "language"),
+    json_t *full = json_pack ("{s:O?, s:O, s:O?, s:O?}", "language",
+                              json_object_get (content, "language"),
                               "code", json_object_get (sub, "code"),
-                              "tests", json_object_get (content, "tests"));
+                              "tests", json_object_get (content, "tests"),
+                              "limits", json_object_get (content, "limits"));
     if (full && json_object_get (sub, "org_id"))
         json_object_set (full, "org_id", json_object_get (sub, "org_id"));
     json_t *row = full? s_store (actor, call, full, item, err): NULL;

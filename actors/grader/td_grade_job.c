@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "td_grade_job.h"
+#include "td_grade_limits.h"
 #include "td_utf8.h"
 
 static void
@@ -281,6 +282,11 @@ td_grade_job_parse (const json_t *sub, td_error_t *err)
         if (job->tests [i].kind == TD_TEST_FUNCTION || job->tests [i].kind == TD_TEST_CLASS)
             job->needs_harness = true;
     }
+    //  An exercise's own limits (td_grade_limits.h), never above the configured maxima.
+    td_limits_t max;
+    td_grade_limits_max (&max);
+    if (td_grade_limits_apply (json_object_get (sub, "limits"), &max, true, &job->limits, err))
+        goto fail;
     unsigned char nonce [12];
     char hex [25];
     randombytes_buf (nonce, sizeof nonce);
@@ -602,5 +608,26 @@ td_grade_job_run (const td_grade_job_t *job, td_sandbox_t *sandbox,
     td_sandbox_session_close (&session);
     td_sandbox_session_close (&hsession);
     td_run_result_free (&compiled);
-    return s_finish (tests, overall, got, total);
+    json_t *result = s_finish (tests, overall, got, total);
+    if (result)
+        json_object_set_new (result, "limits", td_grade_limits_json (&job->limits));
+    return result;
+}
+
+json_t *
+td_grade_failed_tests (const json_t *result)
+{
+    json_t *names = json_array ();
+    const json_t *tests = json_object_get (result, "tests");
+    size_t i;
+    const json_t *t;
+    json_array_foreach (tests, i, t) {
+        if (!names || json_array_size (names) >= TD_GRADE_MAX_FAILED_NAMES)
+            break;
+        const char *verdict = json_string_value (json_object_get (t, "verdict"));
+        const json_t *name = json_object_get (t, "name");
+        if (json_is_string (name) && (!verdict || strcmp (verdict, "accepted") != 0))
+            json_array_append (names, (json_t *) name);
+    }
+    return names;
 }

@@ -12,6 +12,8 @@
  *  Function and class tests run a small harness (td_grade_harness.c) that reads the scenario
  *  from stdin, runs the learner's code with its prints captured, and writes the outcome as JSON
  *  on a line behind a per-submission random marker.
+ *  An optional "limits" object (td_grade_limits.h) replaces the default limits of every test
+ *  (never above the configured maxima); the result then carries the limits it ran with.
  *  is validated once here, stored as that JSON, and parsed again from the stored JSON when a
  *  grader claims it (after a restart too), so there is one parser for both paths.
  *
@@ -77,6 +79,12 @@ typedef void (td_grade_progress_fn) (void *arg, size_t index, const json_t *test
 //  Run the job; returns the result object (caller owns), never NULL unless out of memory.
 json_t *td_grade_job_run (const td_grade_job_t *job, td_sandbox_t *sandbox,
                           td_grade_progress_fn *progress, void *arg);
+
+//  The names of a result's failing tests (verdict not accepted), in order, at most 20: what
+//  grade.result carries as failed_tests. A hidden test is named by its name only (its data never
+//  leaves the result). Never NULL unless out of memory; [] when none failed or there are no tests.
+#define TD_GRADE_MAX_FAILED_NAMES 20
+json_t *td_grade_failed_tests (const json_t *result);
 
 //  The harness script (Python) for function and class tests.
 extern const char td_grade_harness_py [];

@@ -190,9 +190,10 @@ td_grade_answer_grade (td_actor_t *actor, td_call_t *call)
                                atof (sc), "passed", ok, "kind", "question",
                                "item_id", *item? item: NULL, "finished_at", PQgetvalue (res, 0, 3));
     PQclear (res);
-    json_t *data = json_pack ("{s:s, s:s, s:s, s:f, s:s, s:s?, s:b}", "submission_id", id,
+    json_t *data = json_pack ("{s:s, s:s, s:s, s:f, s:s, s:s?, s:b, s:[]}", "submission_id", id,
                               "status", "done", "verdict", verdict, "score", atof (sc),
-                              "kind", "question", "item_id", *item? item: NULL, "passed", ok);
+                              "kind", "question", "item_id", *item? item: NULL, "passed", ok,
+                              "failed_tests");
     td_actor_publish_json (actor, "grade.result", user, org, id, data);
     return s_reply (call, 200, reply);
 }

@@ -1,9 +1,11 @@
 /*  td_sandbox — the supervisor side of a sandbox run: validate, prepare, clone, watch, judge.
  *
  *  td_sandbox_run validates the spec (names, counts, sizes: a 10 MB source is refused before
- *  anything starts), prepares the plan the box needs (td_sandbox_int.h), creates the run's control
- *  groups, clones init into new user/pid/net/mount/ipc/uts namespaces (td_sandbox_child.c),
- *  writes its uid/gid maps, then watches it with poll(2): stdout/stderr pipes (counted, capped:
+ *  anything starts), prepares the plan the box needs (td_sandbox_int.h), and either takes a box
+ *  prepared ahead (td_sandbox_pool.c: it sends the box its job; set-up and tear-down happen off
+ *  the run's path) or builds one on the spot: creates the run's control groups, clones init into
+ *  new user/pid/net/mount/ipc/uts namespaces (td_sandbox_child.c), writes its uid/gid maps. Then
+ *  it watches the box with poll(2): stdout/stderr pipes (counted, capped:
  *  past the cap the box is killed and the verdict is output_limit), the report pipe, a pidfd for
  *  init, the wall deadline and the cgroup's CPU counter (polled every 20 ms; any process of the
  *  tree counts). Killing is one SIGKILL to init: the kernel then kills the whole pid namespace.
@@ -19,7 +21,9 @@
  *  waits for an RCU grace period (the kernel's cgroup_threadgroup_rwsem: 5–25 ms on this VM);
  *  back-to-back runs do not pay it, and the warm keeper (td_sandbox_warm.c) makes every run
  *  back-to-back by moving a helper every 10 ms. Hosts can also mount the hierarchy with
- *  "favordynmods"; on v2 CLONE_INTO_CGROUP would avoid the migration (not used yet).
+ *  "favordynmods". On v2 the box is born in its group (clone3 with CLONE_INTO_CGROUP:
+ *  td_sbx_clone): no migration at all; where the kernel refuses it, clone and move as on v1.
+ *  With prepared boxes (td_sandbox_pool.c) all of this is off the run's path anyway.
  *
  *  ASan note: RLIMIT_AS would break an ASan-instrumented *program*, but the program is never
  *  instrumented (python, gcc, the learner's binary); the limit is set in the forked child right
@@ -31,6 +35,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -39,6 +44,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -146,6 +152,11 @@ td_sandbox_new (const td_sandbox_config_t *cfg, td_error_t *err)
     if (td_seccomp_build (&self->prog, err) != 0)
         goto fail;
     self->warm = td_sbx_warm_start (&self->cg);
+    int pool = 2;
+    const char *env = getenv ("TUTORD_SANDBOX_POOL");
+    if (env && *env)
+        pool = atoi (env);
+    self->pool = td_sbx_pool_start (self, pool < 0? 0: pool > 8? 8: pool);
     return self;
 fail:
     free (self);
@@ -157,6 +168,7 @@ td_sandbox_destroy (td_sandbox_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    td_sbx_pool_stop (&(*self_p)->pool);
     td_sbx_warm_stop (&(*self_p)->warm);
     td_seccomp_free (&(*self_p)->prog);
     free (*self_p);
@@ -199,9 +211,32 @@ s_count_dirs (const char *path)
     return count;
 }
 
+bool
+td_sandbox_use_pool (td_sandbox_t *self, bool on)
+{
+    td_sbx_pool_pause (self->pool, !on);
+    return self->pool != NULL;
+}
+
+void
+td_sandbox_pool_counts (td_sandbox_t *self, int *ready, uint64_t *served, uint64_t *made)
+{
+    *ready = 0;
+    *served = *made = 0;
+    td_sbx_pool_counts (self->pool, ready, served, made);
+}
+
+int
+td_sandbox_pool_pids (td_sandbox_t *self, int *pids, int max)
+{
+    return td_sbx_pool_pids (self->pool, pids, max);
+}
+
 int
 td_sandbox_stray_cgroups (const td_sandbox_t *self)
 {
+    td_sbx_pool_flush (self->pool);     //  runs answered, boxes still being torn down
+
     if (self->cg.version == 2)
         return s_count_dirs (self->cg.mem);
     return s_count_dirs (self->cg.mem) + s_count_dirs (self->cg.pids) + s_count_dirs (self->cg.cpu);
@@ -328,6 +363,8 @@ td_sbx_plan_init (td_sandbox_t *self, td_sbx_plan_t *plan, const td_run_spec_t *
     plan->mode = mode;
     plan->fd_go = plan->fd_stdin = plan->fd_stdout = plan->fd_stderr = -1;
     plan->fd_report = plan->fd_ctl = plan->fd_zygote = -1;
+    for (int i = 0; i < TD_SBX_MAX_FILES; i++)
+        plan->file_fds [i] = -1;
     const td_limits_t *l = &spec->limits;
     size_t total = 0;
     for (size_t i = 0; i < spec->file_count; i++)
@@ -452,6 +489,77 @@ fail:
     return td_error_set (err, TD_ERR_INTERNAL, NULL, "sandbox plan does not fit (paths too long)");
 }
 
+int
+td_sbx_job_from_plan (td_sbx_job_t *job, const td_sbx_plan_t *plan)
+{
+    memset (job, 0, sizeof *job);
+    job->magic = TD_SBX_JOB_MAGIC;
+    if (plan->nfiles < 1 || plan->nfiles > TD_SBX_MAX_FILES || plan->nrl > 16)
+        return -1;
+    job->nfiles = (uint32_t) plan->nfiles;
+    memcpy (job->arg_store, plan->arg_store, sizeof job->arg_store);
+    while (plan->argv [job->argc]) {
+        if (job->argc >= TD_SBX_MAX_ARGV - 1 || plan->argv [job->argc] < plan->arg_store
+        ||  plan->argv [job->argc] >= plan->arg_store + sizeof plan->arg_store)
+            return -1;
+        job->argv_off [job->argc] = (uint32_t) (plan->argv [job->argc] - plan->arg_store);
+        job->argc++;
+    }
+    if (job->argc == 0)
+        return -1;
+    memcpy (job->work_opts, plan->work_opts, sizeof job->work_opts);
+    job->nrl = (uint32_t) plan->nrl;
+    memcpy (job->rl_res, plan->rl_res, sizeof job->rl_res);
+    memcpy (job->rl, plan->rl, sizeof job->rl);
+    for (int i = 0; i < plan->nfiles; i++) {
+        memcpy (job->file_paths [i], plan->file_paths [i], sizeof job->file_paths [i]);
+        job->file_exec [i] = plan->files [i].executable;
+    }
+    job->want_artifact = plan->want_artifact;
+    job->artifact_max = plan->artifact_max;
+    return 0;
+}
+
+int
+td_sbx_send_fds (int sock, const void *data, size_t size, const int *fds, int nfds)
+{
+    if (nfds < 1 || nfds > TD_SBX_JOB_FDS)
+        return -1;
+    char cbuf [CMSG_SPACE (sizeof (int) * TD_SBX_JOB_FDS)];
+    memset (cbuf, 0, sizeof cbuf);
+    struct iovec iov = { (void *) data, size };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                          .msg_controllen = CMSG_SPACE (sizeof (int) * (size_t) nfds) };
+    struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN (sizeof (int) * (size_t) nfds);
+    memcpy (CMSG_DATA (cm), fds, sizeof (int) * (size_t) nfds);
+    ssize_t w;
+    do
+        w = sendmsg (sock, &msg, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    return w == (ssize_t) size? 0: -1;
+}
+
+ssize_t
+td_sbx_write_nosigpipe (int fd, const void *data, size_t size)
+{
+    sigset_t pipe_set, old;
+    sigemptyset (&pipe_set);
+    sigaddset (&pipe_set, SIGPIPE);
+    pthread_sigmask (SIG_BLOCK, &pipe_set, &old);
+    ssize_t w = write (fd, data, size);
+    int saved = errno;
+    if (w < 0 && saved == EPIPE && !sigismember (&old, SIGPIPE)) {
+        struct timespec zero = { 0, 0 };
+        sigtimedwait (&pipe_set, NULL, &zero);      //  consume ours, never deliver it
+    }
+    pthread_sigmask (SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return w;
+}
+
 static int
 s_write_path (const char *path, const char *text)
 {
@@ -461,6 +569,46 @@ s_write_path (const char *path, const char *text)
     ssize_t w = write (fd, text, strlen (text));
     close (fd);
     return w == (ssize_t) strlen (text)? 0: -1;
+}
+
+//  clone3's argument (linux/sched.h's struct clone_args, spelled out here: that header and
+//  glibc's sched.h do not mix).
+struct s_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    uint64_t set_tid, set_tid_size, cgroup;
+};
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+long
+td_sbx_clone (const td_cg_t *cg, unsigned long flags, int *pidfd, bool *placed)
+{
+    *placed = false;
+    if (cg && cg->version == 2 && cg->mem [0]) {
+        int dir = open (cg->mem, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir >= 0) {
+            struct s_clone_args args;
+            memset (&args, 0, sizeof args);
+            args.flags = (uint64_t) (flags & ~(unsigned long) CSIGNAL) | CLONE_INTO_CGROUP;
+            args.pidfd = (uint64_t) (uintptr_t) pidfd;
+            args.exit_signal = flags & CSIGNAL;
+            args.cgroup = (uint64_t) dir;
+            long pid = syscall (SYS_clone3, &args, sizeof args);
+            if (pid == 0)
+                return 0;               //  the child: born in the group
+            int saved = errno;
+            close (dir);
+            if (pid > 0) {
+                *placed = true;
+                return pid;
+            }
+            //  ENOSYS (no clone3), E2BIG/EINVAL (no CLONE_INTO_CGROUP), EBADF/EOPNOTSUPP (not a
+            //  cgroup2 directory): clone, then move, as on v1.
+            errno = saved;
+        }
+    }
+    return syscall (SYS_clone, flags, 0, pidfd, 0, 0);
 }
 
 pid_t
@@ -474,7 +622,8 @@ td_sbx_spawn (const td_sbx_plan_t *plan_in, const td_cg_t *cg, int *pidfd_out, t
     int pidfd = -1;
     unsigned long flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC
                         | CLONE_NEWUTS | CLONE_PIDFD | SIGCHLD;
-    long pid = syscall (SYS_clone, flags, 0, &pidfd, 0, 0);
+    bool placed = false;
+    long pid = td_sbx_clone (cg, flags, &pidfd, &placed);
     if (pid == 0)
         td_sbx_child_main (plan);
     close (go [0]);
@@ -485,7 +634,7 @@ td_sbx_spawn (const td_sbx_plan_t *plan_in, const td_cg_t *cg, int *pidfd_out, t
     }
     char path [64], map [96];
     const char *why = NULL;
-    if (cg && td_cg_attach (cg, (pid_t) pid) != 0)
+    if (cg && !placed && td_cg_attach (cg, (pid_t) pid) != 0)
         why = "cgroup attach";
     snprintf (map, sizeof map, "0 %d 1\n%d %d 1\n", TD_SANDBOX_UID_BASE, TD_SBX_INSIDE_UID,
               TD_SANDBOX_UID_BASE + 1);
@@ -495,7 +644,7 @@ td_sbx_spawn (const td_sbx_plan_t *plan_in, const td_cg_t *cg, int *pidfd_out, t
     snprintf (path, sizeof path, "/proc/%ld/gid_map", pid);
     if (!why && s_write_path (path, map) != 0)
         why = "gid_map";
-    if (!why && write (go [1], "G", 1) != 1)
+    if (!why && td_sbx_write_nosigpipe (go [1], "G", 1) != 1)
         why = "go";
     int saved = errno;
     close (go [1]);
@@ -661,6 +810,53 @@ td_sbx_judge (const td_sbx_outcome_t *o, td_run_result_t *result)
     return -1;
 }
 
+//  The report is whole: its fixed part, and the executable behind it when it announces one.
+static bool
+s_report_whole (const td_sbx_buf_t *br)
+{
+    if (br->len < sizeof (td_sbx_report_t))
+        return false;
+    td_sbx_report_t report;
+    memcpy (&report, br->data, sizeof report);
+    return br->len >= sizeof report + report.artifact_len;
+}
+
+//  Hand the run to a prepared box: its limits, the job and its fds. 0, or -1 (the box is then
+//  retired and the caller builds its own).
+static int
+s_send_job (const td_sbx_plan_t *plan, const td_run_spec_t *spec, td_sbx_box_t *box, int in,
+            int out, int err, int rep)
+{
+    td_limits_t dflt;
+    td_limits_default (&dflt);
+    if ((spec->limits.memory_kb != dflt.memory_kb || spec->limits.processes != dflt.processes)
+    &&  td_cg_set_limits (&box->cg, &spec->limits) != 0)
+        return -1;
+    td_sbx_job_t *job = malloc (sizeof *job);
+    if (!job || td_sbx_job_from_plan (job, plan) != 0) {
+        free (job);
+        return -1;
+    }
+    int fds [TD_SBX_JOB_FDS] = { in, out, err, rep };
+    int nfds = 4;
+    int rc = 0;
+    for (size_t i = 0; i < spec->file_count; i++) {
+        fds [nfds] = td_sbx_stdin_fd (spec->files [i].data, spec->files [i].size);
+        if (fds [nfds] < 0)
+            rc = -1;
+        else
+            nfds++;
+    }
+    if (rc == 0)
+        rc = td_sbx_send_fds (box->ctl, job, sizeof *job, fds, nfds);
+    for (int i = 4; i < nfds; i++)
+        close (fds [i]);
+    close (box->ctl);
+    box->ctl = -1;
+    free (job);
+    return rc;
+}
+
 int
 td_sandbox_run (td_sandbox_t *self, const td_run_spec_t *spec, td_run_result_t *result)
 {
@@ -683,6 +879,10 @@ td_sandbox_run (td_sandbox_t *self, const td_run_spec_t *spec, td_run_result_t *
     pid_t pid = -1;
     td_cg_t cg;
     memset (&cg, 0, sizeof cg);
+    td_sbx_box_t box;
+    bool pooled = false;            //  the box came prepared (td_sandbox_pool.c)
+    bool answered = false;          //  pooled: whole report and streams, init not waited for
+    bool exited = false;
     td_sbx_buf_t bo = { .limit = spec->limits.output_bytes }, be = { .limit = spec->limits.output_bytes };
     td_sbx_buf_t br = { .limit = sizeof (td_sbx_report_t) + spec->limits.file_bytes };
     uint64_t start = td_sbx_now_ms ();
@@ -695,18 +895,31 @@ td_sandbox_run (td_sandbox_t *self, const td_run_spec_t *spec, td_run_result_t *
         snprintf (result->message, sizeof result->message, "pipes: %s", strerror (errno));
         goto done;
     }
-    char name [64];
-    uint64_t seq = atomic_fetch_add ((_Atomic uint64_t *) &self->seq, 1);
-    snprintf (name, sizeof name, "r%d-%" PRIu64, (int) getpid (), seq);
-    if (td_cg_create (&self->cg, &cg, name, &spec->limits) != 0) {
-        snprintf (result->message, sizeof result->message, "cgroup %s: %s", name, strerror (errno));
-        goto done;
+    if (td_sbx_pool_take (self->pool, &box) == 0) {
+        if (s_send_job (plan, spec, &box, in, out [1], errp [1], rep [1]) == 0) {
+            pooled = true;
+            cg = box.cg;
+            pid = box.pid;
+            pidfd = box.pidfd;
+        }
+        else
+            td_sbx_pool_retire (self->pool, &box, true);
     }
-    plan->fd_stdin = in;
-    plan->fd_stdout = out [1];
-    plan->fd_stderr = errp [1];
-    plan->fd_report = rep [1];
-    pid = td_sbx_spawn (plan, &cg, &pidfd, &err);
+    if (!pooled) {
+        char name [64];
+        uint64_t seq = atomic_fetch_add ((_Atomic uint64_t *) &self->seq, 1);
+        snprintf (name, sizeof name, "r%d-%" PRIu64, (int) getpid (), seq);
+        if (td_cg_create (&self->cg, &cg, name, &spec->limits) != 0) {
+            snprintf (result->message, sizeof result->message, "cgroup %s: %s", name,
+                      strerror (errno));
+            goto done;
+        }
+        plan->fd_stdin = in;
+        plan->fd_stdout = out [1];
+        plan->fd_stderr = errp [1];
+        plan->fd_report = rep [1];
+        pid = td_sbx_spawn (plan, &cg, &pidfd, &err);
+    }
     close (out [1]); close (errp [1]); close (rep [1]); close (in);
     out [1] = errp [1] = rep [1] = in = -1;
     if (pid < 0) {
@@ -719,13 +932,16 @@ td_sandbox_run (td_sandbox_t *self, const td_run_spec_t *spec, td_run_result_t *
 
     s_watch_t w = { 0 };
     uint64_t deadline = start + spec->limits.wall_ms;
-    bool exited = false;
     int status = 0;
     uint64_t cpu_usec = 0;
-    while (!exited || !bo.eof || !be.eof || !br.eof) {
+    //  Done when init is gone and every pipe closed; a prepared box answers earlier: init sends
+    //  its report only after it killed and reaped every learner process, and the streams are
+    //  closed once no learner process holds them, so its own exit (and the namespaces' and
+    //  cgroups' tear-down) happens after the answer, in the pool's thread.
+    while (!bo.eof || !be.eof || !(exited? br.eof: (pooled && !w.kill_reason && s_report_whole (&br)))) {
         uint64_t now = td_sbx_now_ms ();
         int timeout = 20;
-        if (exited) {
+        if (exited || (pooled && s_report_whole (&br))) {
             if (now > deadline + 2000)
                 break;              //  a writer we do not know of: never hang the grader
         }
@@ -756,15 +972,18 @@ td_sandbox_run (td_sandbox_t *self, const td_run_spec_t *spec, td_run_result_t *
             if (waitpid (pid, &status, 0) == pid)
                 exited = true;
         }
-        if (!exited && !w.kill_reason && td_cg_cpu_usec (&cg, &cpu_usec) == 0
+        if (!exited && !w.kill_reason && !(pooled && s_report_whole (&br))
+        &&  td_cg_cpu_usec (&cg, &cpu_usec) == 0
         &&  cpu_usec > (uint64_t) spec->limits.cpu_ms * 1000) {
             w.kill_reason = TD_VERDICT_TIME_LIMIT;
             syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
         }
     }
-    if (!exited) {
+    answered = pooled && !exited && !w.kill_reason && bo.eof && be.eof && s_report_whole (&br);
+    if (!exited && !answered) {
         syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
         waitpid (pid, &status, 0);
+        exited = true;
     }
     result->wall_ms = (uint32_t) (td_sbx_now_ms () - start);
     bool oom = false;
@@ -789,25 +1008,32 @@ td_sandbox_run (td_sandbox_t *self, const td_run_spec_t *spec, td_run_result_t *
         .started = have_report && report.started, .status = report.status, .stage = report.stage,
         .err = report.err, .sys_nr = report.sys_nr, .sys_arch = report.sys_arch, .oom = oom };
     if (td_sbx_judge (&oc, result) == 0 && spec->language == TD_LANG_C_COMPILE) {
-        {
-            if (report.artifact_len == 0 || br.len < sizeof report + report.artifact_len)
-                s_set (result, TD_VERDICT_INTERNAL_ERROR, "the compiler left no executable%s", NULL);
+        if (report.artifact_len == 0 || br.len < sizeof report + report.artifact_len)
+            s_set (result, TD_VERDICT_INTERNAL_ERROR, "the compiler left no executable%s", NULL);
+        else {
+            result->artifact = malloc (report.artifact_len);
+            if (!result->artifact)
+                s_set (result, TD_VERDICT_INTERNAL_ERROR, "out of memory%s", NULL);
             else {
-                result->artifact = malloc (report.artifact_len);
-                if (!result->artifact)
-                    s_set (result, TD_VERDICT_INTERNAL_ERROR, "out of memory%s", NULL);
-                else {
-                    memcpy (result->artifact, br.data + sizeof report, report.artifact_len);
-                    result->artifact_len = report.artifact_len;
-                }
+                memcpy (result->artifact, br.data + sizeof report, report.artifact_len);
+                result->artifact_len = report.artifact_len;
             }
         }
     }
 done:
-    if (pidfd >= 0)
-        close (pidfd);
-    if (td_cg_destroy (&cg) != 0 && result->verdict == TD_VERDICT_ACCEPTED)
-        s_set (result, TD_VERDICT_INTERNAL_ERROR, "cgroup cleanup failed%s", NULL);
+    if (pooled) {
+        //  Tear-down after the answer: init exits by itself (answered) or is gone already.
+        box.pid = exited? -1: pid;
+        box.pidfd = pidfd;
+        box.cg = cg;
+        td_sbx_pool_retire (self->pool, &box, false);
+    }
+    else {
+        if (pidfd >= 0)
+            close (pidfd);
+        if (td_cg_destroy (&cg) != 0 && result->verdict == TD_VERDICT_ACCEPTED)
+            s_set (result, TD_VERDICT_INTERNAL_ERROR, "cgroup cleanup failed%s", NULL);
+    }
     for (int i = 0; i < 2; i++) {
         if (out [i] >= 0) close (out [i]);
         if (errp [i] >= 0) close (errp [i]);

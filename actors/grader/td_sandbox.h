@@ -28,13 +28,20 @@
  *      accounting) control group per run bound resources; the supervisor kills the whole tree
  *      (SIGKILL to the namespace's init: the kernel then kills every process in the namespace) at
  *      the wall or CPU limit, or when a stream passes its output cap.
- *   5. After td_sandbox_run returns, no process of the run is alive, its control groups and tmpfs
- *      are gone, and nothing of the box is read by the host through the file system (results come
- *      back through pipes only; the host never follows a path inside the box).
+ *   5. After td_sandbox_run returns, no process of the learner is alive, and nothing of the box
+ *      is read by the host through the file system (results come back through pipes only; the
+ *      host never follows a path inside the box). A box made on the spot is gone too (init, its
+ *      control groups, its tmpfs); a prepared box (td_sandbox_pool.c) answers once init has
+ *      killed and reaped every learner process and sent its report, and its init's exit and the
+ *      removal of its control groups follow in the pool's thread (td_sandbox_stray_cgroups
+ *      waits for them). A prepared box serves exactly one run.
  *   6. The box's init is a copy-on-write image of this (server) process. The learner can never
  *      read it: another uid, non-dumpable, ptrace/process_vm_* outside the seccomp list; and it
  *      closes every inherited fd before anything else. The zygote (fast path) runs no learner
- *      code: it only compiles it, under the same seccomp filter.
+ *      code: it only compiles it, under the same seccomp filter. In a prepared box the program
+ *      process waits for its job as such an image too (init's uid, non-dumpable, alone in its
+ *      namespaces); exec replaces it before the learner's first instruction, and its memory
+ *      cgroup's OOM killer takes the learner's processes first (oom_score_adj 1000), never init.
  *   7. Threading: td_sandbox_t is read-only after td_sandbox_new (but for an atomic run counter
  *      and, on cgroup v1, a keeper thread of its own: td_sandbox_warm.c);
  *      runs may go on concurrently from several threads. A session belongs to the thread that opened it (PR_SET_PDEATHSIG is bound
@@ -146,8 +153,19 @@ int td_sandbox_cgroup_version (const td_sandbox_t *self);
 //  (td_sandbox_warm.c; on by default, TUTORD_SANDBOX_WARM=0 at start turns it off). For the
 //  benchmark's before/after in one run. Returns whether a keeper exists.
 bool td_sandbox_keep_warm (td_sandbox_t *self, bool on);
-//  This process's run directories under the sandbox's cgroup roots (0 when every run cleaned
-//  up; open sessions count); for health checks and tests.
+//  One-shot runs are served from boxes prepared ahead (td_sandbox_pool.c; TUTORD_SANDBOX_POOL=n
+//  at start, default 2, at most 8, 0 = off). Pause (false) or resume (true) serving from them,
+//  for the benchmark's before/after in one run; returns whether a pool exists.
+bool td_sandbox_use_pool (td_sandbox_t *self, bool on);
+//  Boxes ready now, runs served from the pool, boxes made (all 0 without a pool).
+void td_sandbox_pool_counts (td_sandbox_t *self, int *ready, uint64_t *served, uint64_t *made);
+//  Host pids of the prepared boxes' inits waiting for a run (up to max), for process audits
+//  (they are uid TD_SANDBOX_UID_BASE and run no learner code); how many. Pause the pool and
+//  call td_sandbox_stray_cgroups first for a list that cannot change meanwhile.
+int td_sandbox_pool_pids (td_sandbox_t *self, int *pids, int max);
+//  This process's run directories under the sandbox's cgroup roots, once the tear-downs in
+//  flight are done (0 when every run cleaned up; open sessions count, prepared boxes waiting
+//  for a run do not); for health checks and tests.
 int td_sandbox_stray_cgroups (const td_sandbox_t *self);
 
 //  Run one program. Returns 0 with result filled (any verdict, including internal_error), or -1

@@ -295,24 +295,37 @@ s_join (char *out, size_t size, const char *base, const char *name)
 }
 
 int
-td_cg_create (const td_cg_root_t *root, td_cg_t *cg, const char *name, const td_limits_t *lim)
+td_cg_set_limits (const td_cg_t *cg, const td_limits_t *lim)
 {
-    memset (cg, 0, sizeof *cg);
-    cg->version = root->version;
     char value [32];
-    uint64_t bytes = lim->memory_kb * 1024;
-    if (root->version == 2) {
-        if (s_join (cg->mem, sizeof cg->mem, root->mem, name) != 0 || mkdir (cg->mem, 0755) != 0)
-            return -1;
-        cg->created = true;
-        snprintf (value, sizeof value, "%" PRIu64, bytes);
+    snprintf (value, sizeof value, "%" PRIu64, lim->memory_kb * 1024);
+    if (cg->version == 2) {
         if (s_write (cg->mem, "memory.max", value) != 0)
             return -1;
         s_write (cg->mem, "memory.swap.max", "0");          //  absent without swap accounting
         snprintf (value, sizeof value, "%u", lim->processes + 1);
-        if (s_write (cg->mem, "pids.max", value) != 0)
+        return s_write (cg->mem, "pids.max", value);
+    }
+    //  memsw must stay >= the memory limit: raise memsw first when growing, last when shrinking
+    //  (absent without swap accounting: its failures do not count).
+    s_write (cg->mem, "memory.memsw.limit_in_bytes", value);
+    if (s_write (cg->mem, "memory.limit_in_bytes", value) != 0)
+        return -1;
+    s_write (cg->mem, "memory.memsw.limit_in_bytes", value);
+    snprintf (value, sizeof value, "%u", lim->processes + 1);  //  + the box's init
+    return s_write (cg->pids, "pids.max", value);
+}
+
+int
+td_cg_create (const td_cg_root_t *root, td_cg_t *cg, const char *name, const td_limits_t *lim)
+{
+    memset (cg, 0, sizeof *cg);
+    cg->version = root->version;
+    if (root->version == 2) {
+        if (s_join (cg->mem, sizeof cg->mem, root->mem, name) != 0 || mkdir (cg->mem, 0755) != 0)
             return -1;
-        return 0;
+        cg->created = true;
+        return td_cg_set_limits (cg, lim);
     }
     if (s_join (cg->mem, sizeof cg->mem, root->mem, name) != 0
     ||  s_join (cg->pids, sizeof cg->pids, root->pids, name) != 0)
@@ -330,14 +343,7 @@ td_cg_create (const td_cg_root_t *root, td_cg_t *cg, const char *name, const td_
     }
     if (cg->cpu [0] && mkdir (cg->cpu, 0755) != 0)
         cg->cpu [0] = 0;
-    snprintf (value, sizeof value, "%" PRIu64, bytes);
-    if (s_write (cg->mem, "memory.limit_in_bytes", value) != 0)
-        return -1;
-    s_write (cg->mem, "memory.memsw.limit_in_bytes", value);   //  absent without swap accounting
-    snprintf (value, sizeof value, "%u", lim->processes + 1);  //  + the box's init
-    if (s_write (cg->pids, "pids.max", value) != 0)
-        return -1;
-    return 0;
+    return td_cg_set_limits (cg, lim);
 }
 
 int

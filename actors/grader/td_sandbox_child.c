@@ -17,8 +17,15 @@
  *  Order in init: wait for "go" (the parent has written uid/gid maps and cgroups) -> become mapped
  *  root of the new user namespace, drop groups -> private mounts: tmpfs root, read-only binds,
  *  devices, /etc, /proc, /work tmpfs -> pivot_root, detach the old root, root read-only -> files
- *  into /work -> fork the program. The program: fds 0/1/2, signals reset, rlimits, uid/gid
- *  1000 (no capabilities remain), no_new_privs, seccomp (listener fd sent to init), exec.
+ *  into /work -> fork the program. The program: fds 0/1/2, signals reset, oom_score_adj 1000,
+ *  rlimits, uid/gid 1000 (no capabilities remain), no_new_privs, seccomp (listener fd sent to
+ *  init), exec.
+ *
+ *  A prepared box (TD_SBX_PREPARED, td_sandbox_pool.c) does all of the above ahead of the run up
+ *  to the fork, without /work and files; its program then waits for the one job (s_take_job):
+ *  it hands init the report fd, mounts /work, writes the files from their memfds, and goes on
+ *  exactly as above. Init learns the report fd and the artifact wish from the program
+ *  (s_recv_report) and then runs the same loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -157,7 +164,9 @@ s_mounts (const td_sbx_plan_t *plan)
         return -1;
     if (mount ("proc", "/tmp/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
         return -1;
-    if (mount ("tdwork", "/tmp/work", "tmpfs", MS_NOSUID | MS_NODEV, plan->work_opts) != 0)
+    //  A prepared box mounts /work once its job says how large (s_take_job).
+    if (plan->mode != TD_SBX_PREPARED
+    &&  mount ("tdwork", "/tmp/work", "tmpfs", MS_NOSUID | MS_NODEV, plan->work_opts) != 0)
         return -1;
     if (sethostname ("box", 3) != 0)
         return -1;
@@ -178,17 +187,44 @@ s_pivot (void)
     return mount (NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
 }
 
+static td_sbx_job_t s_job;          //  PREPARED: the job, received into init's own memory
+static char s_copy [65536];
+
+//  Copy a file's sealed memfd (PREPARED) into fd; 0 or -1.
+static int
+s_copy_fd (int from, int to)
+{
+    while (true) {
+        ssize_t r = read (from, s_copy, sizeof s_copy);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            return 0;
+        s_write_all (to, s_copy, (size_t) r);
+    }
+}
+
 //  Put the submission's files in /work (after the pivot: the path cannot lead outside).
 static int
 s_fill_work (const td_sbx_plan_t *plan)
 {
     for (int i = 0; i < plan->nfiles; i++) {
-        const td_file_t *f = &plan->files [i];
+        bool from_fd = plan->file_fds [i] >= 0;
+        bool executable = from_fd? s_job.file_exec [i] != 0: plan->files [i].executable;
         int fd = open (plan->file_paths [i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                       f->executable? 0755: 0644);
+                       executable? 0755: 0644);
         if (fd < 0)
             return -1;
-        s_write_all (fd, f->data, f->size);
+        if (from_fd) {
+            if (s_copy_fd (plan->file_fds [i], fd) != 0) {
+                close (fd);
+                return -1;
+            }
+        }
+        else
+            s_write_all (fd, plan->files [i].data, plan->files [i].size);
         if (fchown (fd, TD_SBX_INSIDE_UID, TD_SBX_INSIDE_UID) != 0) {
             close (fd);
             return -1;
@@ -196,6 +232,102 @@ s_fill_work (const td_sbx_plan_t *plan)
         if (close (fd) != 0)
             return -1;
     }
+    return 0;
+}
+
+//  What a prepared box's program tells init once the job came (with the report fd).
+typedef struct {
+    uint8_t want_artifact;
+    uint64_t artifact_max;
+} s_job_info_t;
+
+//  PREPARED, in the program (forked by init ahead of the run, still root of the namespace and
+//  alone in the box): wait for the one job on fd_ctl, hand init the report fd and what it needs
+//  to know, make the plan a ONESHOT plan from the job, mount /work. The sender is our own
+//  supervisor; the checks only keep a malformed message from reading past a buffer. -1 before
+//  the report fd went to init ends the box without a report (the supervisor then says
+//  internal_error); after it, the caller reports the stage.
+static int
+s_take_job (td_sbx_plan_t *p, int sock, bool *reported)
+{
+    char cbuf [CMSG_SPACE (sizeof (int) * TD_SBX_JOB_FDS)];
+    memset (cbuf, 0, sizeof cbuf);
+    struct iovec iov = { &s_job, sizeof s_job };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                          .msg_controllen = sizeof cbuf };
+    ssize_t r;
+    do
+        r = recvmsg (p->fd_ctl, &msg, MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    struct cmsghdr *cm = r > 0? CMSG_FIRSTHDR (&msg): NULL;
+    if (r != (ssize_t) sizeof s_job || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+    ||  s_job.magic != TD_SBX_JOB_MAGIC || !cm || cm->cmsg_level != SOL_SOCKET
+    ||  cm->cmsg_type != SCM_RIGHTS || s_job.nfiles < 1 || s_job.nfiles > TD_SBX_MAX_FILES
+    ||  (cm->cmsg_len - CMSG_LEN (0)) / sizeof (int) != 4 + s_job.nfiles
+    ||  s_job.argc < 1 || s_job.argc >= TD_SBX_MAX_ARGV || s_job.nrl > 16)
+        return -1;
+    int fds [TD_SBX_JOB_FDS];
+    memcpy (fds, CMSG_DATA (cm), (4 + s_job.nfiles) * sizeof (int));
+    close (p->fd_ctl);
+    p->fd_ctl = -1;
+    //  The report is init's to write: the fd goes to init and is closed here.
+    s_job_info_t info = { s_job.want_artifact, s_job.artifact_max };
+    if (td_sbx_send_fds (sock, &info, sizeof info, &fds [3], 1) != 0)
+        return -1;
+    close (fds [3]);
+    *reported = true;
+    p->fd_stdin = fds [0];
+    p->fd_stdout = fds [1];
+    p->fd_stderr = fds [2];
+    s_job.arg_store [sizeof s_job.arg_store - 1] = 0;
+    s_job.work_opts [sizeof s_job.work_opts - 1] = 0;
+    for (uint32_t i = 0; i < s_job.argc; i++) {
+        if (s_job.argv_off [i] >= sizeof s_job.arg_store)
+            return -1;
+        p->argv [i] = s_job.arg_store + s_job.argv_off [i];
+    }
+    p->argv [s_job.argc] = NULL;
+    p->nfiles = (int) s_job.nfiles;
+    for (uint32_t i = 0; i < s_job.nfiles; i++) {
+        memcpy (p->file_paths [i], s_job.file_paths [i], sizeof p->file_paths [i]);
+        p->file_paths [i][sizeof p->file_paths [i] - 1] = 0;
+        p->file_fds [i] = fds [4 + i];
+    }
+    p->nrl = (int) s_job.nrl;
+    memcpy (p->rl_res, s_job.rl_res, sizeof p->rl_res);
+    memcpy (p->rl, s_job.rl, sizeof p->rl);
+    memcpy (p->work_opts, s_job.work_opts, sizeof p->work_opts);
+    p->mode = TD_SBX_ONESHOT;
+    if (mount ("tdwork", "/work", "tmpfs", MS_NOSUID | MS_NODEV, p->work_opts) != 0
+    ||  s_fill_work (p) != 0)
+        return -1;
+    for (int i = 0; i < p->nfiles; i++)
+        close (p->file_fds [i]);
+    return 0;
+}
+
+//  PREPARED, in init: the report fd and the job's artifact wish from the program. 0 or -1.
+static int
+s_recv_report (td_sbx_plan_t *p, int sock)
+{
+    s_job_info_t info;
+    char cbuf [CMSG_SPACE (sizeof (int))];
+    memset (cbuf, 0, sizeof cbuf);
+    struct iovec iov = { &info, sizeof info };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                          .msg_controllen = sizeof cbuf };
+    ssize_t r;
+    do
+        r = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+    while (r < 0 && errno == EINTR);
+    struct cmsghdr *cm = r > 0? CMSG_FIRSTHDR (&msg): NULL;
+    if (r != (ssize_t) sizeof info || !cm || cm->cmsg_level != SOL_SOCKET
+    ||  cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN (sizeof (int)))
+        return -1;
+    memcpy (&p->fd_report, CMSG_DATA (cm), sizeof (int));
+    p->want_artifact = info.want_artifact != 0;
+    p->artifact_max = (size_t) info.artifact_max;
+    p->mode = TD_SBX_ONESHOT;
     return 0;
 }
 
@@ -248,6 +380,19 @@ s_program (const td_sbx_plan_t *plan, int sock, int execerr)
     if (chdir ("/work") != 0)
         goto fail;
     stage = TD_SBX_STAGE_RLIMIT;
+    //  When the run's memory cgroup is full, its OOM killer must pick the learner's processes,
+    //  never init: init is a copy-on-write image of the server, and its resident size (shared
+    //  pages count) would make it the first choice. Raising one's own score needs no privilege,
+    //  but /proc/self of a non-dumpable process (init's flag, inherited) belongs to the host's
+    //  root: dumpable for the write, while this process is still alone in the box.
+    if (prctl (PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+        goto fail;
+    int oom = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (oom < 0 || write (oom, "1000", 4) != 4)
+        goto fail;
+    close (oom);
+    if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        goto fail;
     for (int i = 0; i < plan->nrl; i++)
         if (setrlimit (plan->rl_res [i], &plan->rl [i]) != 0)
             goto fail;
@@ -268,19 +413,8 @@ s_program (const td_sbx_plan_t *plan, int sock, int execerr)
     if (listener < 0)
         goto fail;
     //  From here on only allowed calls: sendmsg, close, execve, write, exit_group.
-    char cbuf [CMSG_SPACE (sizeof (int))];
-    memset (cbuf, 0, sizeof cbuf);
-    char byte = 'L';
-    struct iovec iov = { &byte, 1 };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                          .msg_controllen = sizeof cbuf };
-    struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN (sizeof (int));
     int lfd = (int) listener;
-    memcpy (CMSG_DATA (cm), &lfd, sizeof lfd);
-    if (sendmsg (GC_SOCK, &msg, 0) != 1)
+    if (td_sbx_send_fds (GC_SOCK, "L", 1, &lfd, 1) != 0)
         goto fail;
     close (lfd);
     close (GC_SOCK);
@@ -419,7 +553,9 @@ td_sbx_child_main (const td_sbx_plan_t *plan)
         s_fail (plan, TD_SBX_STAGE_MOUNT);
     if (s_pivot () != 0)
         s_fail (plan, TD_SBX_STAGE_PIVOT);
-    if (s_fill_work (plan) != 0)
+    //  A prepared box forks its program now and both wait for the job (s_take_job).
+    bool prepared = plan->mode == TD_SBX_PREPARED;
+    if (!prepared && s_fill_work (plan) != 0)
         s_fail (plan, TD_SBX_STAGE_FILES);
 
     sigset_t chld;
@@ -435,10 +571,26 @@ td_sbx_child_main (const td_sbx_plan_t *plan)
     long pid = syscall (SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (pid < 0)
         s_fail (plan, TD_SBX_STAGE_FORK);
-    if (pid == 0)
+    if (pid == 0) {
+        if (prepared) {
+            //  Ready: everything above was done ahead of the run; from here on it is the run's.
+            bool reported = false;
+            if (s_take_job ((td_sbx_plan_t *) plan, sp [1], &reported) != 0) {
+                int32_t e [2] = { TD_SBX_STAGE_FILES, errno };
+                if (reported)
+                    s_write_all (ep [1], e, sizeof e);
+                _exit (127);
+            }
+        }
         s_program (plan, sp [1], ep [1]);
+    }
     close (sp [1]);
     close (ep [1]);
+    if (prepared) {
+        close (plan->fd_ctl);
+        if (s_recv_report ((td_sbx_plan_t *) plan, sp [0]) != 0)
+            _exit (1);
+    }
     close (plan->fd_stdin);
     close (plan->fd_stdout);
     close (plan->fd_stderr);

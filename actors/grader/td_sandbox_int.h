@@ -53,6 +53,8 @@ bool td_cg_parse_key (const char *text, const char *key, uint64_t *value);
 #define TD_CG_HAS_CPU       4u
 unsigned td_cg_parse_controllers (const char *text);
 int td_cg_create (const td_cg_root_t *root, td_cg_t *cg, const char *name, const td_limits_t *lim);
+//  (Re)write the memory and pids limits of a created group (a prepared box gets its run's).
+int td_cg_set_limits (const td_cg_t *cg, const td_limits_t *lim);
 int td_cg_attach (const td_cg_t *cg, pid_t pid);
 //  Open each cgroup.procs for writing (a child joins by writing "0"); fds [3], -1 when unused.
 int td_cg_open_procs (const td_cg_t *cg, int fds [3]);
@@ -72,7 +74,9 @@ void td_seccomp_free (struct sock_fprog *prog);
 void td_seccomp_name (int nr, uint32_t arch, char *buf, size_t size);
 
 //  ---- the child side (td_sandbox_child.c)
-typedef enum { TD_SBX_ONESHOT = 0, TD_SBX_ZYGOTE } td_sbx_mode_t;
+//  PREPARED: a one-shot box made ahead (td_sandbox_pool.c): init stops after pivot_root and
+//  waits on fd_ctl for its one job (td_sbx_job_t + fds), then goes on exactly as ONESHOT.
+typedef enum { TD_SBX_ONESHOT = 0, TD_SBX_ZYGOTE, TD_SBX_PREPARED } td_sbx_mode_t;
 
 typedef struct {
     char src [TD_SBX_PATH];
@@ -136,7 +140,33 @@ typedef struct {
     //  C compile: read /work/a.out back (O_NOFOLLOW, regular, <= artifact_max)
     bool want_artifact;
     size_t artifact_max;
+    //  PREPARED, once the job came: the files as sealed memfds (init's numbering), else -1
+    int file_fds [TD_SBX_MAX_FILES];
 } td_sbx_plan_t;
+
+//  The job a prepared box's init receives (SOCK_SEQPACKET, one message): what of a plan depends
+//  on the run, with argv as offsets into arg_store. Its fds, in order: stdin, stdout, stderr,
+//  report, then one sealed memfd per file.
+#define TD_SBX_JOB_MAGIC 0x74644a42u
+#define TD_SBX_JOB_FDS (4 + TD_SBX_MAX_FILES)
+typedef struct {
+    uint32_t magic;
+    uint32_t nfiles;
+    uint32_t argc;
+    uint32_t nrl;
+    uint32_t argv_off [TD_SBX_MAX_ARGV];
+    char arg_store [8192];
+    char work_opts [96];
+    int rl_res [16];
+    struct rlimit rl [16];
+    char file_paths [TD_SBX_MAX_FILES][80];
+    uint8_t file_exec [TD_SBX_MAX_FILES];
+    uint8_t want_artifact;
+    uint64_t artifact_max;
+} td_sbx_job_t;
+
+//  Fill job from a ONESHOT plan (argv made relative). 0, or -1 when it does not fit.
+int td_sbx_job_from_plan (td_sbx_job_t *job, const td_sbx_plan_t *plan);
 
 //  Runs as pid 1 of the new namespaces; never returns.
 __attribute__ ((noreturn)) void td_sbx_child_main (const td_sbx_plan_t *plan);
@@ -150,6 +180,32 @@ void td_sbx_warm_stop (td_sbx_warm_t **self_p);
 void td_sbx_warm_pause (td_sbx_warm_t *self, bool paused);
 uint64_t td_sbx_warm_moves (const td_sbx_warm_t *self);
 
+//  ---- prepared boxes, made ahead and torn down after the answer (td_sandbox_pool.c)
+typedef struct td_sbx_pool td_sbx_pool_t;
+typedef struct {
+    pid_t pid;                      //  the box's init, waiting for its job
+    int pidfd;
+    int ctl;                        //  our end of its job socket
+    td_cg_t cg;                     //  created with td_limits_default, init attached
+} td_sbx_box_t;
+//  Start the refill thread keeping size boxes ready (size 0, or TUTORD_SANDBOX_POOL=0: NULL).
+td_sbx_pool_t *td_sbx_pool_start (td_sandbox_t *sandbox, int size);
+//  Kill the ready boxes, finish every pending tear-down, stop the thread.
+void td_sbx_pool_stop (td_sbx_pool_t **self_p);
+//  A live prepared box, now the caller's (never given twice): 0, or -1 when none is ready (the
+//  caller builds its box itself) or the pool is paused (it still refills then).
+int td_sbx_pool_take (td_sbx_pool_t *self, td_sbx_box_t *box);
+//  After the run's answer: reap init (it exits by itself, or is killed when kill), close the
+//  fds, remove the cgroups, in the pool's thread. Takes ownership of the box's resources.
+void td_sbx_pool_retire (td_sbx_pool_t *self, td_sbx_box_t *box, bool kill);
+//  Wait until every retired box is gone and, when paused (no box is taken), the pool is full
+//  (or cannot be filled): the ready list then stays as it is (health checks, tests).
+void td_sbx_pool_flush (td_sbx_pool_t *self);
+void td_sbx_pool_pause (td_sbx_pool_t *self, bool paused);
+void td_sbx_pool_counts (td_sbx_pool_t *self, int *ready, uint64_t *served, uint64_t *made);
+//  Host pids of the ready boxes' inits (up to max); how many.
+int td_sbx_pool_pids (td_sbx_pool_t *self, int *pids, int max);
+
 //  ---- shared helpers (td_sandbox.c)
 struct _td_sandbox_t {
     char python [TD_SBX_PATH];
@@ -159,15 +215,26 @@ struct _td_sandbox_t {
     struct sock_fprog prog;
     uint64_t seq;                   //  run counter (atomic)
     td_sbx_warm_t *warm;            //  v1 only, NULL otherwise (td_sandbox_warm.c)
+    td_sbx_pool_t *pool;            //  prepared one-shot boxes, NULL when off
 };
 
 int td_sbx_plan_init (td_sandbox_t *self, td_sbx_plan_t *plan, const td_run_spec_t *spec,
                       td_sbx_mode_t mode, td_error_t *err);
 //  Validate a spec (names, counts, sizes): 0 or -1 with err.
 int td_sbx_spec_check (const td_run_spec_t *spec, td_error_t *err);
+//  clone(flags) — on cgroup v2, clone3 with CLONE_INTO_CGROUP so the child is born in cg's group
+//  (*placed = true: no move needed); where the kernel refuses that (old kernel, not a cgroup2
+//  directory), plain clone (*placed = false: the caller moves it). Returns as clone: 0 in the
+//  child, its pid in the parent, -1.
+long td_sbx_clone (const td_cg_t *cg, unsigned long flags, int *pidfd, bool *placed);
 //  clone the box with plan, attach cgroups, write id maps, say go. Returns init's pid, pidfd.
 pid_t td_sbx_spawn (const td_sbx_plan_t *plan, const td_cg_t *cg, int *pidfd, td_error_t *err);
 uint64_t td_sbx_now_ms (void);
+//  One message of size bytes with nfds (1..TD_SBX_JOB_FDS) fds as SCM_RIGHTS, no SIGPIPE; 0 when
+//  all of it went. Only system calls and memcpy: usable in a box's child processes too.
+int td_sbx_send_fds (int sock, const void *data, size_t size, const int *fds, int nfds);
+//  write(2) that never raises SIGPIPE in this process (a box's end may be gone): -1/EPIPE.
+ssize_t td_sbx_write_nosigpipe (int fd, const void *data, size_t size);
 
 //  What a watched program came to; td_sbx_judge fills exit_code, signal, syscall, verdict and
 //  message of result (time_ms, out and err must be set already). 0 when accepted.

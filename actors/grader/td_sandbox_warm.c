@@ -9,8 +9,10 @@
  *  every 2–16 ms keeps a run's attach at ~0.05 ms (p90 0.07); every 30 ms no longer does. So a
  *  thread moves the helper every 10 ms: about 100 writes of a pid a second, ~0.3% of a core, and
  *  every fork/exit on the host takes the rwsem's (still cheap) shared-counter path meanwhile.
- *  cgroup v2 does not need this: CLONE_INTO_CGROUP places a child without a migration (not used
- *  yet); the keeper starts only on v1. TUTORD_SANDBOX_WARM=0 turns it off.
+ *  cgroup v2 does not need this: CLONE_INTO_CGROUP places a child without a migration
+ *  (td_sbx_clone); the keeper starts only on v1. TUTORD_SANDBOX_WARM=0 turns it off. With
+ *  prepared boxes (td_sandbox_pool.c) the move is off the runs' path anyway; the keeper still
+ *  keeps the pool's refills and the sessions' per-test moves cheap.
  *
  *  Safety: the helper is forked from the keeper thread and does nothing but pause(); it holds no
  *  learner code, dies with the keeper thread (PR_SET_PDEATHSIG) and is killed and reaped when

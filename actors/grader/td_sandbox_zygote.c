@@ -341,17 +341,7 @@ td_sandbox_session_close (td_sandbox_session_t **session_p)
 static int
 s_send_test (td_sandbox_session_t *self, const uint64_t lim [8], const int *fds, int nfds)
 {
-    char cbuf [CMSG_SPACE (sizeof (int) * 8)];
-    memset (cbuf, 0, sizeof cbuf);
-    struct iovec iov = { (void *) lim, 64 };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                          .msg_controllen = CMSG_SPACE (sizeof (int) * (size_t) nfds) };
-    struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN (sizeof (int) * (size_t) nfds);
-    memcpy (CMSG_DATA (cm), fds, sizeof (int) * (size_t) nfds);
-    return sendmsg (self->zsock, &msg, MSG_NOSIGNAL) == 64? 0: -1;
+    return td_sbx_send_fds (self->zsock, lim, 64, fds, nfds);
 }
 
 static int
@@ -392,7 +382,7 @@ td_sandbox_session_run (td_sandbox_session_t *self, const void *stdin_data, size
     }
     //  A fresh /work from init.
     int32_t reply [3] = { 0, 0, 0 };
-    bool fresh = write (self->ctl, "W", 1) == 1;
+    bool fresh = td_sbx_write_nosigpipe (self->ctl, "W", 1) == 1;
     while (fresh) {                 //  skip a late ('S', …) of the previous test
         fresh = s_wait_readable (self->ctl, self->pidfd, 5000) == 0
              && read (self->ctl, reply, sizeof reply) == (ssize_t) sizeof reply;

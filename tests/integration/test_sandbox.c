@@ -5,6 +5,10 @@
  *  Part 2: the hostile suite of issue 5, each case with the exact verdict expected and the
  *  host checked afterwards (files not created, listener not reached, processes alive).
  *  Part 3: the fast path (a warm zygote session): same verdicts per test, isolation per test.
+ *  Part 4: boxes prepared ahead (the pool): one box per run, a box that died while waiting is
+ *  never used, a run's own limits replace the prepared defaults (on a sandbox of their own with
+ *  a pool). Parts 1-3 run through the pool too when it is on (the default);
+ *  `TUTORD_SANDBOX_POOL=0` runs them on boxes made on the spot.
  *  Last: no process with a sandbox uid, no cgroup directory, no mount left; a run still works.
  *  Limits are lowered (CPU 1 s, wall 2 s) to keep the whole file well under two minutes.
  */
@@ -17,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "grader/td_sandbox.h"
 
@@ -273,7 +279,11 @@ test_hostile_fork_bomb (void **state)
     (void) state;
     td_run_result_t r;
     //  Python: fork until the pids cgroup refuses; every process dies of BlockingIOError.
+    //  (64 interpreters' tracebacks take more than the suite's 1 s of CPU and 2 s of wall time
+    //  on a loaded 2-core machine: the defaults here, 2 s and 5 s.)
+    td_limits_default (&s_lim);
     s_py ("import os\nwhile True:\n    os.fork()\n", NULL, &r);
+    s_reset_limits ();
     assert_int_equal (r.verdict, TD_VERDICT_RUNTIME_ERROR);
     assert_true (s_err_has (&r, "BlockingIOError"));
     td_run_result_free (&r);
@@ -362,8 +372,10 @@ s_is_ours (long pid)
     return false;
 }
 
+//  Our processes with a sandbox uid (learner only, or boxes' inits too), leaving out the pids
+//  in skip.
 static int
-s_sandbox_processes (void)
+s_uid_processes (bool learner_only, const int *skip, int nskip)
 {
     DIR *dir = opendir ("/proc");
     assert_non_null (dir);
@@ -377,11 +389,23 @@ s_sandbox_processes (void)
         FILE *f = fopen (path, "r");
         if (!f)
             continue;
+        long ppid = 0;
+        while (fgets (line, sizeof line, f) && sscanf (line, "PPid: %ld", &ppid) != 1)
+            ;
+        bool skipped = false;
+        for (int i = 0; i < nskip; i++)
+            skipped = skipped || atol (e->d_name) == skip [i] || ppid == skip [i];
+        if (skipped) {
+            fclose (f);
+            continue;
+        }
+        rewind (f);
         while (fgets (line, sizeof line, f)) {
             unsigned ruid, euid;
             if (sscanf (line, "Uid: %u %u", &ruid, &euid) == 2) {
-                if ((ruid == TD_SANDBOX_UID_BASE || ruid == TD_SANDBOX_UID_BASE + 1
-                     || euid == TD_SANDBOX_UID_BASE || euid == TD_SANDBOX_UID_BASE + 1)
+                bool init = !learner_only
+                         && (ruid == TD_SANDBOX_UID_BASE || euid == TD_SANDBOX_UID_BASE);
+                if ((init || ruid == TD_SANDBOX_UID_BASE + 1 || euid == TD_SANDBOX_UID_BASE + 1)
                 &&  s_is_ours (atol (e->d_name)))
                     count++;
                 break;
@@ -390,6 +414,36 @@ s_sandbox_processes (void)
         fclose (f);
     }
     closedir (dir);
+    return count;
+}
+
+//  Learner processes alive: none may outlive td_sandbox_run, prepared box or not.
+static int
+s_learner_processes (void)
+{
+    return s_uid_processes (true, NULL, 0);
+}
+
+//  Every process of a box (learner or init) that is not a prepared box waiting for its run
+//  (td_sandbox_pool.c: its init and the program it forked, both waiting for the job): the pool
+//  paused and full and the tear-downs in flight done, so the list cannot change while we look.
+static td_sandbox_t *s_main_sb;     //  part 4: the suite's sandbox while a pooled one runs
+
+static int
+s_sandbox_processes (void)
+{
+    td_sandbox_t *sbs [2] = { s_sb, s_main_sb };
+    int ready [32], n = 0;
+    for (int i = 0; i < 2; i++)
+        if (sbs [i]) {
+            td_sandbox_use_pool (sbs [i], false);
+            td_sandbox_stray_cgroups (sbs [i]);
+            n += td_sandbox_pool_pids (sbs [i], ready + n, 16);
+        }
+    int count = s_uid_processes (false, ready, n);
+    for (int i = 0; i < 2; i++)
+        if (sbs [i])
+            td_sandbox_use_pool (sbs [i], true);
     return count;
 }
 
@@ -404,6 +458,7 @@ test_hostile_orphan_outlives_parent (void **state)
     assert_true (s_out_is (&r, "parent done\n"));
     assert_true (r.wall_ms < 1500);
     td_run_result_free (&r);
+    assert_int_equal (s_learner_processes (), 0);
     assert_int_equal (s_sandbox_processes (), 0);
 }
 
@@ -818,6 +873,160 @@ test_concurrent_threads (void **state)
     }
 }
 
+//  ---- part 4: boxes prepared ahead (td_sandbox_pool.c)
+
+//  Part 4 runs on a sandbox of its own with a pool of 2, whatever TUTORD_SANDBOX_POOL says for
+//  the rest of the file.
+
+static int
+s_pool_setup (void **state)
+{
+    (void) state;
+    const char *was = getenv ("TUTORD_SANDBOX_POOL");
+    char saved [16] = "";
+    if (was)
+        snprintf (saved, sizeof saved, "%s", was);
+    setenv ("TUTORD_SANDBOX_POOL", "2", 1);
+    td_error_t err;
+    td_sandbox_t *pooled = td_sandbox_new (NULL, &err);
+    if (was)
+        setenv ("TUTORD_SANDBOX_POOL", saved, 1);
+    else
+        unsetenv ("TUTORD_SANDBOX_POOL");
+    if (!pooled)
+        return -1;
+    s_main_sb = s_sb;
+    s_sb = pooled;
+    return 0;
+}
+
+static int
+s_pool_teardown (void **state)
+{
+    (void) state;
+    td_sandbox_destroy (&s_sb);
+    s_sb = s_main_sb;
+    s_main_sb = NULL;
+    s_reset_limits ();
+    return 0;
+}
+
+//  Every run gets a box of its own: the program is pid 2 of a fresh pid namespace (a reused box
+//  would count on), /work holds only this run's files, and what a run leaves is not seen by the
+//  next. Most runs come from the pool (the counter moves); all get the same verdicts.
+static void
+test_pool_one_box_per_run (void **state)
+{
+    (void) state;
+    int ready;
+    uint64_t served0, made0, served1, made1;
+    td_sandbox_pool_counts (s_sb, &ready, &served0, &made0);
+    const char *code = "import os\nprint(os.getpid(), sorted(os.listdir('/work')))\n"
+                       "open('/work/left', 'w').write('x')\n";
+    for (int i = 0; i < 6; i++) {
+        struct timespec pause = { 0, 50000000 };     //  let the pool refill
+        nanosleep (&pause, NULL);
+        td_run_result_t r;
+        s_py (code, NULL, &r);
+        assert_int_equal (r.verdict, TD_VERDICT_ACCEPTED);
+        assert_true (s_out_is (&r, "2 ['main.py']\n"));
+        td_run_result_free (&r);
+        assert_int_equal (s_learner_processes (), 0);
+    }
+    td_sandbox_pool_counts (s_sb, &ready, &served1, &made1);
+    fprintf (stderr, "  pool: %d ready, %" PRIu64 " runs served, %" PRIu64 " boxes made\n", ready,
+             served1 - served0, made1 - made0);
+    assert_true (served1 - served0 >= 3);
+    assert_true (made1 >= served1);
+    //  Paused: runs build their own box, same answer, the pool serves none.
+    assert_true (td_sandbox_use_pool (s_sb, false));
+    td_run_result_t r;
+    s_py (code, NULL, &r);
+    assert_int_equal (r.verdict, TD_VERDICT_ACCEPTED);
+    assert_true (s_out_is (&r, "2 ['main.py']\n"));
+    td_run_result_free (&r);
+    uint64_t served2, made2;
+    td_sandbox_pool_counts (s_sb, &ready, &served2, &made2);
+    assert_true (served2 == served1);
+    td_sandbox_use_pool (s_sb, true);
+    assert_int_equal (s_sandbox_processes (), 0);
+    assert_int_equal (td_sandbox_stray_cgroups (s_sb), 0);
+}
+
+//  A prepared box killed while it waits is never handed out: the run still works, and the dead
+//  box is reaped and its cgroups removed.
+static void
+test_pool_box_died_while_waiting (void **state)
+{
+    (void) state;
+    int pids [16], n = 0;
+    for (int tries = 0; tries < 100 && n == 0; tries++) {
+        n = td_sandbox_pool_pids (s_sb, pids, 16);
+        if (n == 0) {
+            struct timespec pause = { 0, 20000000 };
+            nanosleep (&pause, NULL);
+        }
+    }
+    assert_true (n > 0);
+    for (int i = 0; i < n; i++)
+        assert_int_equal (kill (pids [i], SIGKILL), 0);
+    //  Wait until they are dead (zombies): a box killed while the run takes it dies mid-run
+    //  (internal_error, as a box made on the spot whose init is killed).
+    for (int i = 0; i < n; i++)
+        for (int tries = 0; tries < 200; tries++) {
+            char path [64], stat [256] = "";
+            snprintf (path, sizeof path, "/proc/%d/stat", pids [i]);
+            FILE *f = fopen (path, "r");
+            if (f && !fgets (stat, sizeof stat, f))
+                stat [0] = 0;
+            if (f)
+                fclose (f);
+            char *close_paren = strrchr (stat, ')');
+            if (!f || (close_paren && close_paren [1] == ' ' && close_paren [2] == 'Z'))
+                break;
+            struct timespec pause = { 0, 5000000 };
+            nanosleep (&pause, NULL);
+        }
+    td_run_result_t r;
+    s_py ("print(6 * 7)\n", NULL, &r);
+    assert_int_equal (r.verdict, TD_VERDICT_ACCEPTED);
+    assert_true (s_out_is (&r, "42\n"));
+    td_run_result_free (&r);
+    assert_int_equal (s_sandbox_processes (), 0);
+    assert_int_equal (td_sandbox_stray_cgroups (s_sb), 0);
+}
+
+//  A prepared box's cgroups were made with the default limits; a run with others gets its own,
+//  lower and higher, and the next default run is not left with them.
+static void
+test_pool_run_limits (void **state)
+{
+    (void) state;
+    const char *alloc = "b = bytearray(64 * 1024 * 1024)\nprint(len(b) // 1024 // 1024)\n";
+    for (int i = 0; i < 3; i++) {
+        struct timespec pause = { 0, 50000000 };
+        nanosleep (&pause, NULL);
+        td_run_result_t r;
+        s_lim.memory_kb = 32 * 1024;
+        s_py (alloc, NULL, &r);
+        assert_int_equal (r.verdict, TD_VERDICT_MEMORY_LIMIT);
+        td_run_result_free (&r);
+        s_reset_limits ();
+        nanosleep (&pause, NULL);
+        s_py (alloc, NULL, &r);
+        assert_int_equal (r.verdict, TD_VERDICT_ACCEPTED);
+        assert_true (s_out_is (&r, "64\n"));
+        td_run_result_free (&r);
+        s_lim.processes = 3;
+        nanosleep (&pause, NULL);
+        s_py ("import os\npids = [os.fork() for _ in range(6)]\n", NULL, &r);
+        assert_int_equal (r.verdict, TD_VERDICT_RUNTIME_ERROR);
+        assert_true (s_err_has (&r, "BlockingIOError"));
+        td_run_result_free (&r);
+        s_reset_limits ();
+    }
+}
+
 //  ---- last: the host is clean and healthy
 
 static int
@@ -878,6 +1087,9 @@ main (void)
         cmocka_unit_test (test_session_many_tests),
         cmocka_unit_test (test_session_hostile),
         cmocka_unit_test (test_session_zygote_dies),
+        cmocka_unit_test_setup_teardown (test_pool_one_box_per_run, s_pool_setup, s_pool_teardown),
+        cmocka_unit_test_setup_teardown (test_pool_box_died_while_waiting, s_pool_setup, s_pool_teardown),
+        cmocka_unit_test_setup_teardown (test_pool_run_limits, s_pool_setup, s_pool_teardown),
         cmocka_unit_test (test_concurrent_threads),
         cmocka_unit_test (test_host_clean_after_suite),
     };

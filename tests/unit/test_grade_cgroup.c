@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +231,92 @@ test_real_group (void **state)
     assert_int_equal (errno, ENOENT);
 }
 
+//  A child that waits on p [0] and exits 7; its status.
+static int
+s_reap (pid_t pid, int pidfd, int p [2])
+{
+    char c = 'x';
+    assert_int_equal (write (p [1], &c, 1), 1);
+    close (p [1]);
+    int status = 0;
+    assert_int_equal (waitpid (pid, &status, 0), pid);
+    close (pidfd);
+    assert_true (WIFEXITED (status));
+    return WEXITSTATUS (status);
+}
+
+//  td_sbx_clone: on v2 the child is born in the group (clone3 + CLONE_INTO_CGROUP); where the
+//  kernel refuses that (here: a v2 fixture tree, not a cgroup2 directory) or on v1, a plain
+//  clone that the caller then moves. Either way a working child with a pidfd.
+static void
+test_clone_into_cgroup (void **state)
+{
+    (void) state;
+    int p [2];
+    bool placed = true;
+    int pidfd = -1;
+    unsigned long flags = CLONE_PIDFD | SIGCHLD;
+    //  the fixture: clone3 refuses the directory, the fallback clones
+    char base [] = "/tmp/td-cg-clone-XXXXXX";
+    assert_non_null (mkdtemp (base));
+    td_cg_t fixture = { .version = 2 };
+    snprintf (fixture.mem, sizeof fixture.mem, "%s", base);
+    assert_int_equal (pipe (p), 0);
+    long pid = td_sbx_clone (&fixture, flags, &pidfd, &placed);
+    if (pid == 0) {
+        char c;
+        _exit (read (p [0], &c, 1) == 1? 7: 1);
+    }
+    close (p [0]);
+    assert_true (pid > 0);
+    assert_false (placed);
+    assert_true (pidfd >= 0);
+    assert_int_equal (s_reap ((pid_t) pid, pidfd, p), 7);
+    assert_int_equal (rmdir (base), 0);
+    //  no group at all: plain clone
+    assert_int_equal (pipe (p), 0);
+    pid = td_sbx_clone (NULL, flags, &pidfd, &placed);
+    if (pid == 0) {
+        char c;
+        _exit (read (p [0], &c, 1) == 1? 7: 1);
+    }
+    close (p [0]);
+    assert_true (pid > 0 && !placed);
+    assert_int_equal (s_reap ((pid_t) pid, pidfd, p), 7);
+    //  the host's own hierarchy: v2 places the child at birth (checked in /proc), v1 does not
+    td_cg_root_t root;
+    td_error_t err;
+    if (td_cg_root_init (&root, NULL, &err) != 0)
+        fail_msg ("no writable cgroup hierarchy here (%s)", err.message);
+    td_limits_t lim;
+    td_limits_default (&lim);
+    td_cg_t cg;
+    char name [64];
+    snprintf (name, sizeof name, "r%d-clone", (int) getpid ());
+    assert_int_equal (td_cg_create (&root, &cg, name, &lim), 0);
+    assert_int_equal (pipe (p), 0);
+    pid = td_sbx_clone (&cg, flags, &pidfd, &placed);
+    if (pid == 0) {
+        char c;
+        _exit (read (p [0], &c, 1) == 1? 7: 1);
+    }
+    close (p [0]);
+    assert_true (pid > 0);
+    assert_int_equal (placed, root.version == 2);
+    if (placed) {
+        char path [64], buf [1024] = "";
+        snprintf (path, sizeof path, "/proc/%ld/cgroup", pid);
+        FILE *f = fopen (path, "r");
+        assert_non_null (f);
+        size_t n = fread (buf, 1, sizeof buf - 1, f);
+        fclose (f);
+        buf [n] = 0;
+        assert_non_null (strstr (buf, name));
+    }
+    assert_int_equal (s_reap ((pid_t) pid, pidfd, p), 7);
+    assert_int_equal (td_cg_destroy (&cg), 0);
+}
+
 int
 main (void)
 {
@@ -238,6 +325,7 @@ main (void)
         cmocka_unit_test (test_parse_key_and_controllers),
         cmocka_unit_test (test_v2_fixture_tree),
         cmocka_unit_test (test_real_group),
+        cmocka_unit_test (test_clone_into_cgroup),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
  *    floor    fork + exec of `$PY -S -I -c pass`, waitpid                (no isolation)
  *    bwrap    the same under bubblewrap --unshare-all (read-only /usr, proc, dev, tmpfs /tmp)
  *    run      td_sandbox_run of a Python file holding `pass` (namespaces, cgroups, seccomp, …)
+ *             from a box prepared ahead (td_sandbox_pool.c: set-up and tear-down off the path)
+ *    spot     the same with the pool paused: the box made on the spot (the previous behaviour)
  *    session  td_sandbox_session_open + 20 × td_sandbox_session_run + close, per test
  *    test     td_sandbox_session_run alone (steady state inside an open session)
  *    attach   the cgroup part alone: mkdir the run's cgroups, move a waiting child in, rmdir
@@ -16,11 +18,17 @@
  *  then throughput with 2 threads: one-shot runs per second, and 20-test submissions per second
  *  through sessions.
  *
+ *  One-shot series print p50 and p99 and both over the floor's, and "paired": each round's run
+ *  minus the same round's floor run (load that drifts over the run cancels out); load averages
+ *  are printed at the start and the end (other work on the machine shows in every series).
+ *
  *  Usage (as root): bench_sandbox [-n runs per series, default 60] [-t seconds of throughput, 5]
+ *  or tools/bench/bench_sandbox.sh [same options]: builds Release and runs it.
  *
  *  The sandbox comes from libtdactors, as the grader uses it.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +114,19 @@ static td_sandbox_t *s_sb;
 static td_run_spec_t s_spec;
 static td_file_t s_file = { "main.py", "pass\n", 5, false };
 
+static void
+s_loadavg (char *buf, size_t size)
+{
+    snprintf (buf, size, "?");
+    FILE *f = fopen ("/proc/loadavg", "r");
+    if (!f)
+        return;
+    double a, b, c;
+    if (fscanf (f, "%lf %lf %lf", &a, &b, &c) == 3)
+        snprintf (buf, size, "%.2f %.2f %.2f", a, b, c);
+    fclose (f);
+}
+
 static int
 s_one_run (void)
 {
@@ -180,7 +201,8 @@ s_one_attach (void)
 }
 
 typedef struct {
-    int kind;                       //  0 one-shot runs, 1 20-test submissions
+    int kind;                       //  0 one-shot runs, 1 20-test submissions, 2 one-shot
+                                    //  runs with the pool paused
     double seconds;
     long done;
     long failed;
@@ -192,7 +214,7 @@ s_worker (void *arg)
     s_worker_t *w = arg;
     double end = s_now () + w->seconds * 1000;
     while (s_now () < end) {
-        int ok = w->kind == 0? s_one_run () == 0: s_one_session (20, NULL) >= 0;
+        int ok = w->kind != 1? s_one_run () == 0: s_one_session (20, NULL) >= 0;
         if (ok)
             w->done++;
         else
@@ -259,19 +281,33 @@ main (int argc, char **argv)
     s_spec.file_count = 1;
     td_limits_default (&s_spec.limits);
 
-    #define NSERIES 9
+    #define NSERIES 10
     s_series_t series [NSERIES] = {
         { "floor: fork+exec python -S -I -c pass", NULL, 0, 0 },
         { "bwrap --unshare-all ... python -S -I", NULL, 0, 0 },
-        { "tutord td_sandbox_run (one-shot)", NULL, 0, 0 },
+        { "tutord one-shot, prepared box (pool)", NULL, 0, 0 },
         { "tutord session, 20 tests: per test", NULL, 0, 0 },
         { "tutord session_run (steady state)", NULL, 0, 0 },
         { "cgroup attach, after 50 ms idle", NULL, 0, 0 },
         { "cgroup attach, back-to-back", NULL, 0, 0 },
-        { "  one-shot, warm keeper paused (before)", NULL, 0, 0 },
+        { "  one-shot, box made on the spot, keeper paused", NULL, 0, 0 },
         { "  attach after 50 ms idle, keeper paused", NULL, 0, 0 },
+        { "  one-shot, box made on the spot (before)", NULL, 0, 0 },
     };
+    //  Per-round differences to the floor for the one-shot series (bwrap, pool, spot).
+    s_series_t paired [NSERIES];
+    memset (paired, 0, sizeof paired);
+    for (int k = 1; k < NSERIES; k++)
+        if (k == 1 || k == 2 || k == 7 || k == 9) {
+            paired [k].name = series [k].name;
+            paired [k].ms = calloc ((size_t) (n > 0? n: 1), sizeof (double));
+            if (!paired [k].ms)
+                return 1;
+        }
+    char load0 [64];
+    s_loadavg (load0, sizeof load0);
     bool keeper = td_sandbox_keep_warm (s_sb, true);
+    bool pool = td_sandbox_use_pool (s_sb, true);
     for (int i = 0; i < NSERIES; i++) {
         series [i].ms = calloc ((size_t) n, sizeof (double));
         if (!series [i].ms)
@@ -292,22 +328,26 @@ main (int argc, char **argv)
         //  keeper paused for floor, bwrap and the "before" run (each round is ~30 ms: longer
         //  than a grace period without writers, so the rwsem is back in its fast mode)
         td_sandbox_keep_warm (s_sb, false);
+        td_sandbox_use_pool (s_sb, false);
+        double round [NSERIES];
+        for (int k = 0; k < NSERIES; k++)
+            round [k] = -1;
         double t0 = s_now ();
         if (s_one_floor () == 0)
-            series [0].ms [series [0].n++] = s_now () - t0;
+            series [0].ms [series [0].n++] = round [0] = s_now () - t0;
         else
             series [0].failures++;
         if (have_bwrap) {
             t0 = s_now ();
             if (s_one_bwrap () == 0)
-                series [1].ms [series [1].n++] = s_now () - t0;
+                series [1].ms [series [1].n++] = round [1] = s_now () - t0;
             else
                 series [1].failures++;
         }
         if (keeper) {
             t0 = s_now ();
             if (s_one_run () == 0)
-                series [7].ms [series [7].n++] = s_now () - t0;
+                series [7].ms [series [7].n++] = round [7] = s_now () - t0;
             else
                 series [7].failures++;
             td_sandbox_keep_warm (s_sb, true);
@@ -316,9 +356,23 @@ main (int argc, char **argv)
         }
         t0 = s_now ();
         if (s_one_run () == 0)
-            series [2].ms [series [2].n++] = s_now () - t0;
+            series [9].ms [series [9].n++] = round [9] = s_now () - t0;
         else
-            series [2].failures++;
+            series [9].failures++;
+        //  The pool refilled meanwhile (paused, it only stops serving; it refills in the
+        //  background during the rounds as it does between a server's runs).
+        td_sandbox_use_pool (s_sb, true);
+        if (pool) {
+            t0 = s_now ();
+            if (s_one_run () == 0)
+                series [2].ms [series [2].n++] = round [2] = s_now () - t0;
+            else
+                series [2].failures++;
+        }
+        //  The same round's difference to the floor: load that drifts over the run cancels.
+        for (int k = 1; k < NSERIES; k++)
+            if (paired [k].ms && round [0] >= 0 && round [k] >= 0)
+                paired [k].ms [paired [k].n++] = round [k] - round [0];
         if (sess_done < sessions && i % (n / sessions) == 0) {
             double steady;
             double per = s_one_session (20, &steady);
@@ -359,36 +413,61 @@ main (int argc, char **argv)
         else
             series [6].failures++;
     }
-    long f1 = 0, f2 = 0;
+    long f1 = 0, f2 = 0, f3 = 0;
     double tp_runs = s_throughput (0, seconds, &f1);
+    td_sandbox_use_pool (s_sb, false);
+    double tp_spot = pool? s_throughput (2, seconds, &f3): 0;
+    td_sandbox_use_pool (s_sb, true);
     double tp_subs = s_throughput (1, seconds, &f2);
+    int ready;
+    uint64_t served, made;
+    td_sandbox_pool_counts (s_sb, &ready, &served, &made);
+    char load1 [64];
+    s_loadavg (load1, sizeof load1);
 
-    printf ("$ bench_sandbox -n %d -t %g   (python: %s, cgroup v%d, %ld cores, warm keeper %s)\n",
-            n, seconds, s_py, td_sandbox_cgroup_version (s_sb), sysconf (_SC_NPROCESSORS_ONLN),
-            keeper? "on": "absent");
-    printf ("%-40s %6s %8s %8s %8s %8s %6s\n", "series", "n", "min ms", "p50 ms", "p90 ms",
-            "over floor", "fail");
-    double floor50 = s_pct (&series [0], 0.5);
+    printf ("$ bench_sandbox -n %d -t %g   (python: %s, cgroup v%d, %ld cores, warm keeper %s, "
+            "pool %s)\n", n, seconds, s_py, td_sandbox_cgroup_version (s_sb),
+            sysconf (_SC_NPROCESSORS_ONLN), keeper? "on": "absent", pool? "on": "off");
+    printf ("load average at start %s, at end %s\n", load0, load1);
+    printf ("%-48s %5s %7s %7s %7s %7s %9s %9s %5s\n", "series", "n", "min ms", "p50 ms",
+            "p90 ms", "p99 ms", "p50-floor", "p99-floor", "fail");
+    double floor50 = s_pct (&series [0], 0.5), floor99 = s_pct (&series [0], 0.99);
     for (int i = 0; i < NSERIES; i++) {
         s_series_t *s = &series [i];
         if (s->n == 0 && s->failures == 0)
             continue;
-        double p50 = s_pct (s, 0.5);
-        char over [32] = "";
-        if (i == 1 || i == 2 || i == 7)
-            snprintf (over, sizeof over, "%+.2f", p50 - floor50);
-        printf ("%-40s %6d %8.2f %8.2f %8.2f %8s %6d\n", s->name, s->n, s_pct (s, 0.0), p50,
-                s_pct (s, 0.9), over, s->failures);
+        double p50 = s_pct (s, 0.5), p99 = s_pct (s, 0.99);
+        char over50 [32] = "", over99 [32] = "";
+        if (i == 1 || i == 2 || i == 7 || i == 9) {
+            snprintf (over50, sizeof over50, "%+.2f", p50 - floor50);
+            snprintf (over99, sizeof over99, "%+.2f", p99 - floor99);
+        }
+        printf ("%-48s %5d %7.2f %7.2f %7.2f %7.2f %9s %9s %5d\n", s->name, s->n, s_pct (s, 0.0),
+                p50, s_pct (s, 0.9), p99, over50, over99, s->failures);
     }
+    printf ("paired: the same round's run minus its floor run (drifting load cancels)\n");
+    printf ("%-48s %5s %7s %7s %7s %7s\n", "series", "n", "min ms", "p50 ms", "p90 ms", "p99 ms");
+    for (int k = 1; k < NSERIES; k++)
+        if (paired [k].ms && paired [k].n > 0)
+            printf ("%-48s %5d %+7.2f %+7.2f %+7.2f %+7.2f\n", paired [k].name, paired [k].n,
+                    s_pct (&paired [k], 0.0), s_pct (&paired [k], 0.5), s_pct (&paired [k], 0.9),
+                    s_pct (&paired [k], 0.99));
     printf ("throughput, 2 threads, %gs each:\n", seconds);
-    printf ("  one-shot sandboxed runs (python pass)       %8.1f runs/s   (failures %ld)\n",
+    printf ("  one-shot sandboxed runs (python pass), pool       %8.1f runs/s   (failures %ld)\n",
             tp_runs, f1);
-    printf ("  20-test submissions through sessions        %8.1f subs/s   = %.0f tests/s (failures %ld)\n",
+    if (pool)
+        printf ("  one-shot, boxes made on the spot (before)         %8.1f runs/s   (failures %ld)\n",
+                tp_spot, f3);
+    printf ("  20-test submissions through sessions              %8.1f subs/s   = %.0f tests/s (failures %ld)\n",
             tp_subs, tp_subs * 20, f2);
+    printf ("pool: %" PRIu64 " runs served from %" PRIu64 " boxes made, %d ready at the end\n",
+            served, made, ready);
     int stray = td_sandbox_stray_cgroups (s_sb);
     printf ("stray cgroup dirs after the bench: %d\n", stray);
-    for (int i = 0; i < NSERIES; i++)
+    for (int i = 0; i < NSERIES; i++) {
         free (series [i].ms);
+        free (paired [i].ms);
+    }
     td_sandbox_destroy (&s_sb);
     return stray == 0? 0: 1;
 }
