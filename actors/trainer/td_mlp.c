@@ -1,10 +1,32 @@
-/*  td_mlp — forward and backward passes of a tanh MLP (see td_mlp.h). */
+/*  td_mlp — forward and backward passes of a tanh MLP (see td_mlp.h): the float32 passes on
+ *  padded copies of the weights through td_mlp_kernels, and the double reference. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "td_mlp.h"
+#include "td_mlp_kernels.h"
+
+#define S_ALIGN 64
+
+static int
+s_pad (int n)
+{
+    return (n + TD_MLP_PAD - 1) / TD_MLP_PAD * TD_MLP_PAD;
+}
+
+float *
+td_mlp_alloc (size_t floats)
+{
+    size_t bytes = (floats * sizeof (float) + S_ALIGN - 1) / S_ALIGN * S_ALIGN;
+    if (bytes == 0)
+        bytes = S_ALIGN;
+    float *p = aligned_alloc (S_ALIGN, bytes);
+    if (p)
+        memset (p, 0, bytes);
+    return p;
+}
 
 td_mlp_t *
 td_mlp_new (int in, const int *hidden, int n_hidden, int out)
@@ -25,14 +47,30 @@ td_mlp_new (int in, const int *hidden, int n_hidden, int out)
         self->sizes [i + 1] = hidden [i];
     }
     self->sizes [self->n_layers] = out;
-    for (int l = 0; l < self->n_layers; l++)
-        self->n_params += (size_t) self->sizes [l + 1] * ((size_t) self->sizes [l] + 1);
+    for (int l = 0; l <= self->n_layers; l++)
+        self->padded [l] = s_pad (self->sizes [l]);
+    //  float layout: every block a multiple of TD_MLP_PAD floats, so each stays aligned
+    size_t f = 0, g = 0;
+    for (int l = 0; l < self->n_layers; l++) {
+        size_t in_l = (size_t) self->sizes [l], out_l = (size_t) self->sizes [l + 1];
+        size_t P_in = (size_t) self->padded [l], P_out = (size_t) self->padded [l + 1];
+        self->n_params += out_l * (in_l + 1);
+        self->w_off [l] = f;
+        f += (size_t) s_pad ((int) (out_l * P_in));
+        self->wt_off [l] = f;
+        f += in_l * P_out;
+        self->b_off [l] = f;
+        f += P_out;
+        self->gw_off [l] = g;
+        g += (size_t) s_pad ((int) (out_l * P_in));
+        self->gb_off [l] = g;
+        g += P_out;
+    }
     self->params = calloc (self->n_params, sizeof (double));
-    self->wt = calloc (self->n_params, sizeof (double));
-    if (!self->params || !self->wt) {
-        free (self->params);
-        free (self->wt);
-        free (self);
+    self->f32 = td_mlp_alloc (f);
+    self->g32 = td_mlp_alloc (g);
+    if (!self->params || !self->f32 || !self->g32) {
+        td_mlp_destroy (&self);
         return NULL;
     }
     return self;
@@ -43,7 +81,8 @@ td_mlp_destroy (td_mlp_t **self_p)
 {
     if (self_p && *self_p) {
         free ((*self_p)->params);
-        free ((*self_p)->wt);
+        free ((*self_p)->f32);
+        free ((*self_p)->g32);
         free (*self_p);
         *self_p = NULL;
     }
@@ -101,225 +140,239 @@ td_mlp_init_orthogonal (td_mlp_t *self, td_rng_t *rng, double hidden_gain, doubl
         memset (p, 0, sizeof (double) * (size_t) out);
         p += out;
     }
-    self->wt_valid = false;
+    self->f32_valid = false;
 }
 
 void
 td_mlp_changed (td_mlp_t *self)
 {
-    self->wt_valid = false;
+    self->f32_valid = false;
+}
+
+//  Σ v [0..n-1]
+static size_t
+s_sum (const int *v, int n)
+{
+    size_t sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += (size_t) v [i];
+    return sum;
 }
 
 size_t
 td_mlp_cache_size (const td_mlp_t *self)
 {
-    size_t n = 0;
+    return s_sum (self->padded, self->n_layers + 1);
+}
+
+size_t
+td_mlp_scratch_size (const td_mlp_t *self)
+{
+    size_t widest = 0;
     for (int l = 0; l <= self->n_layers; l++)
-        n += (size_t) self->sizes [l];
-    return n;
+        if ((size_t) self->padded [l] > widest)
+            widest = (size_t) self->padded [l];
+    return 2 * widest;
 }
 
-//  Hot kernels are compiled twice, for AVX2 and for the baseline x86-64, and the loader picks
-//  one for the CPU it runs on (GCC function multi-versioning). Floating-point contraction is
-//  off under -std=c11, so both versions compute exactly the same numbers.
-//  (no-trapping-math lets GCC evaluate both sides of the selects in s_tanh, which it needs to
-//  vectorise it; it changes no value, only the assumption that an FP exception is observed.)
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#   define S_KERNEL __attribute__ ((target_clones ("avx2", "default")))
-#   define S_NO_TRAPS __attribute__ ((optimize ("no-trapping-math")))
-#else
-#   define S_KERNEL
-#   define S_NO_TRAPS
-#endif
-
-//  tanh over an array: 1 − 2 / (e^{2|x|} + 1) with the sign of x, through a branch-free exp of
-//  our own (range reduction by ln 2, a degree-13 Taylor polynomial, the power of two built in
-//  the exponent bits), so the loop is vector code; accurate to a few units in the last place.
-S_KERNEL S_NO_TRAPS static void
-s_tanh (double *restrict v, size_t n)
-{
-    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
-    const double inv_ln2 = 1.44269504088896338700e+00;
-    for (size_t k = 0; k < n; k++) {
-        double x = v [k];
-        double a = x < 0? -x: x;
-        double z = a > 20.0? -40.0: -2.0 * a;       //  e^{-2|x|}, in (0, 1]
-        //  round to nearest by adding 1.5·2^52 (|z / ln 2| < 58): the integer lands in the low
-        //  bits of the sum, read back as an integer, so no call and no double-to-int conversion
-        //  (which AVX2 lacks) keeps the loop from vectorising
-        double shifted = z * inv_ln2 + 6755399441055744.0;
-        double kf = shifted - 6755399441055744.0;
-        int64_t ki;
-        memcpy (&ki, &shifted, sizeof ki);
-        ki -= INT64_C (0x4338000000000000);
-        double r = (z - kf * ln2_hi) - kf * ln2_lo;  //  |r| <= ln2 / 2
-        double p = 1.0 + r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120
-                 + r * (1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880
-                 + r * (1.0 / 3628800 + r * (1.0 / 39916800 + r * (1.0 / 479001600
-                 + r * (1.0 / 6227020800.0)))))))))))));
-        int64_t bits = (ki + 1023) << 52;
-        double scale;
-        memcpy (&scale, &bits, sizeof scale);
-        double e = p * scale;
-        double t = (1.0 - e) / (1.0 + e);
-        v [k] = x < 0? -t: t;
-    }
-}
-
-//  The three kernels below are written as long unit-stride "y += a·x" loops (never as running
-//  sums), which the compiler turns into vector code; each output element is accumulated in a
-//  fixed order, so results do not depend on the batch size or on the instruction set chosen.
-
-//  y (n × out) = b + x (n × in) · wt (in × out)
-S_KERNEL static void
-s_affine (const double *restrict x, const double *restrict wt, const double *restrict b,
-          double *restrict y, int n, int in, int out)
-{
-    for (int r = 0; r < n; r++) {
-        double *restrict yr = y + (size_t) r * (size_t) out;
-        const double *restrict xr = x + (size_t) r * (size_t) in;
-        for (int o = 0; o < out; o++)
-            yr [o] = b [o];
-        for (int i = 0; i < in; i++) {
-            const double xi = xr [i];
-            const double *restrict wr = wt + (size_t) i * (size_t) out;
-            for (int o = 0; o < out; o++)
-                yr [o] += xi * wr [o];
-        }
-    }
-}
-
-//  gw (out × in) += dᵀ (out × n) · x (n × in);  gb (out) += Σ_rows d
-S_KERNEL static void
-s_accumulate (double *restrict gw, double *restrict gb, const double *restrict d,
-              const double *restrict x, int n, int in, int out)
-{
-    for (int r = 0; r < n; r++) {
-        const double *restrict dr = d + (size_t) r * (size_t) out;
-        const double *restrict xr = x + (size_t) r * (size_t) in;
-        for (int o = 0; o < out; o++) {
-            double *restrict grow = gw + (size_t) o * (size_t) in;
-            const double dv = dr [o];
-            for (int i = 0; i < in; i++)
-                grow [i] += dv * xr [i];
-            gb [o] += dv;
-        }
-    }
-}
-
-//  prev (n × in) = (d (n × out) · w (out × in)) ∘ (1 − x²): the delta of the layer below,
-//  through tanh (x holds that layer's tanh outputs)
-S_KERNEL static void
-s_back (const double *restrict w, const double *restrict d, const double *restrict x,
-        double *restrict prev, int n, int in, int out)
-{
-    for (int r = 0; r < n; r++) {
-        double *restrict pr = prev + (size_t) r * (size_t) in;
-        const double *restrict dr = d + (size_t) r * (size_t) out;
-        const double *restrict xr = x + (size_t) r * (size_t) in;
-        for (int i = 0; i < in; i++)
-            pr [i] = 0;
-        for (int o = 0; o < out; o++) {
-            const double dv = dr [o];
-            const double *restrict row = w + (size_t) o * (size_t) in;
-            for (int i = 0; i < in; i++)
-                pr [i] += dv * row [i];
-        }
-        for (int i = 0; i < in; i++)
-            pr [i] *= 1.0 - xr [i] * xr [i];
-    }
-}
-
-//  Offsets of each layer's parameters and, for a batch of n, of its activations in the cache.
+//  The float copies of the parameters: w as it is (rows padded), its transpose for the forward
+//  pass, the biases; padding stays zero (the arrays were zeroed when made).
 static void
-s_offsets (const td_mlp_t *self, int n, size_t *act_off, size_t *par_off)
+s_refresh (td_mlp_t *self)
 {
+    const double *p = self->params;
+    for (int l = 0; l < self->n_layers; l++) {
+        int in = self->sizes [l], out = self->sizes [l + 1];
+        size_t P_in = (size_t) self->padded [l], P_out = (size_t) self->padded [l + 1];
+        float *w = self->f32 + self->w_off [l], *wt = self->f32 + self->wt_off [l],
+              *b = self->f32 + self->b_off [l];
+        for (int o = 0; o < out; o++)
+            for (int i = 0; i < in; i++) {
+                float v = (float) p [(size_t) o * (size_t) in + (size_t) i];
+                w [(size_t) o * P_in + (size_t) i] = v;
+                wt [(size_t) i * P_out + (size_t) o] = v;
+            }
+        p += (size_t) out * (size_t) in;
+        for (int o = 0; o < out; o++)
+            b [o] = (float) p [o];
+        p += out;
+    }
+    self->f32_valid = true;
+}
+
+//  The forward pass of n rows whose inputs are already in act [0] (n × padded [0]): layer l's
+//  outputs go to act [l + 1]; act [n_layers] then holds the outputs.
+static void
+s_forward (td_mlp_t *self, float *const *act, int n)
+{
+    const td_mlp_kernels_t *k = td_mlp_kernels ();
+    for (int l = 0; l < self->n_layers; l++)
+        k->affine (act [l], self->padded [l], n, self->sizes [l], self->f32 + self->wt_off [l],
+                   self->f32 + self->b_off [l], act [l + 1], self->padded [l + 1],
+                   l < self->n_layers - 1);
+}
+
+//  Inputs in (n × in doubles) into a (n × padded floats), padding zero.
+static void
+s_stage (const double *in, int n, int width, int padded, float *a)
+{
+    for (int r = 0; r < n; r++) {
+        float *row = a + (size_t) r * (size_t) padded;
+        const double *src = in + (size_t) r * (size_t) width;
+        for (int i = 0; i < width; i++)
+            row [i] = (float) src [i];
+        for (int i = width; i < padded; i++)
+            row [i] = 0;
+    }
+}
+
+static void
+s_unstage (const float *a, int n, int width, int padded, double *out)
+{
+    for (int r = 0; r < n; r++)
+        for (int i = 0; i < width; i++)
+            out [(size_t) r * (size_t) width + (size_t) i] = a [(size_t) r * (size_t) padded + (size_t) i];
+}
+
+#define S_LOCAL_ROWS 8
+
+void
+td_mlp_forward (td_mlp_t *self, const double *x, int n, double *out, float *cache)
+{
+    if (!self->f32_valid)
+        s_refresh (self);
+    int L = self->n_layers, in = self->sizes [0], o = self->sizes [L];
+    float *act [TD_MLP_MAX_LAYERS + 1];
+    if (cache) {
+        size_t at = 0;
+        for (int l = 0; l <= L; l++) {
+            act [l] = cache + at;
+            at += (size_t) n * (size_t) self->padded [l];
+        }
+        s_stage (x, n, in, self->padded [0], act [0]);
+        s_forward (self, act, n);
+        s_unstage (act [L], n, o, self->padded [L], out);
+        return;
+    }
+    //  without a cache the activations live on the stack, a few rows at a time (each row is
+    //  computed the same whatever rows go with it)
+    _Alignas (64) float local [2][S_LOCAL_ROWS * TD_MLP_MAX_WIDTH];
+    _Alignas (64) float input [S_LOCAL_ROWS * TD_MLP_MAX_WIDTH];
+    for (int r0 = 0; r0 < n; r0 += S_LOCAL_ROWS) {
+        int rows = n - r0 < S_LOCAL_ROWS? n - r0: S_LOCAL_ROWS;
+        act [0] = input;
+        for (int l = 1; l <= L; l++)
+            act [l] = local [(l - 1) & 1];
+        s_stage (x + (size_t) r0 * (size_t) in, rows, in, self->padded [0], input);
+        s_forward (self, act, rows);
+        s_unstage (act [L], rows, o, self->padded [L], out + (size_t) r0 * (size_t) o);
+    }
+}
+
+void
+td_mlp_backward (td_mlp_t *self, const float *cache, int n, const double *dout, double *grad,
+                 float *scratch)
+{
+    const td_mlp_kernels_t *k = td_mlp_kernels ();
+    int L = self->n_layers;
+    const float *act [TD_MLP_MAX_LAYERS + 1];
+    size_t at = 0;
+    for (int l = 0; l <= L; l++) {
+        act [l] = cache + at;
+        at += (size_t) n * (size_t) self->padded [l];
+    }
+    size_t half = td_mlp_scratch_size (self) / 2 * (size_t) n;
+    float *delta [2] = { scratch, scratch + half };
+    int cur = 0;
+    s_stage (dout, n, self->sizes [L], self->padded [L], delta [0]);
+    double *g = grad;
+    size_t par_off [TD_MLP_MAX_LAYERS];
+    for (int l = 0; l < L; l++) {
+        par_off [l] = (size_t) (g - grad);
+        g += (size_t) self->sizes [l + 1] * ((size_t) self->sizes [l] + 1);
+    }
+    for (int l = L - 1; l >= 0; l--) {
+        int in = self->sizes [l], out = self->sizes [l + 1];
+        int P_in = self->padded [l], P_out = self->padded [l + 1];
+        float *gw = self->g32 + self->gw_off [l], *gb = self->g32 + self->gb_off [l];
+        k->grad (delta [cur], P_out, out, act [l], P_in, n, gw, gb);
+        double *dw = grad + par_off [l], *db = dw + (size_t) out * (size_t) in;
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < in; i++)
+                dw [(size_t) o * (size_t) in + (size_t) i] += gw [(size_t) o * (size_t) P_in + (size_t) i];
+            db [o] += gb [o];
+        }
+        if (l > 0) {
+            k->back (delta [cur], P_out, out, self->f32 + self->w_off [l], act [l], P_in, n,
+                     delta [cur ^ 1]);
+            cur ^= 1;
+        }
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  The double-precision reference, one sample, plain loops
+
+size_t
+td_mlp_ref_cache_size (const td_mlp_t *self)
+{
+    return s_sum (self->sizes, self->n_layers + 1);
+}
+
+void
+td_mlp_forward_ref (const td_mlp_t *self, const double *x, double *out, double *cache)
+{
+    const double *p = self->params;
+    double *cur = cache;
+    memcpy (cur, x, sizeof (double) * (size_t) self->sizes [0]);
+    for (int l = 0; l < self->n_layers; l++) {
+        int in = self->sizes [l], o = self->sizes [l + 1];
+        const double *b = p + (size_t) o * (size_t) in;
+        double *next = cur + in;
+        for (int j = 0; j < o; j++) {
+            double s = b [j];
+            for (int i = 0; i < in; i++)
+                s += p [(size_t) j * (size_t) in + (size_t) i] * cur [i];
+            next [j] = l < self->n_layers - 1? tanh (s): s;
+        }
+        p = b + o;
+        cur = next;
+    }
+    memcpy (out, cur, sizeof (double) * (size_t) self->sizes [self->n_layers]);
+}
+
+void
+td_mlp_backward_ref (const td_mlp_t *self, const double *cache, const double *dout, double *grad)
+{
+    size_t act_off [TD_MLP_MAX_LAYERS + 1], par_off [TD_MLP_MAX_LAYERS];
     size_t a = 0, q = 0;
     for (int l = 0; l <= self->n_layers; l++) {
         act_off [l] = a;
-        a += (size_t) n * (size_t) self->sizes [l];
+        a += (size_t) self->sizes [l];
         if (l < self->n_layers) {
             par_off [l] = q;
             q += (size_t) self->sizes [l + 1] * ((size_t) self->sizes [l] + 1);
         }
     }
-}
-
-static void
-s_transpose (td_mlp_t *self)
-{
-    size_t act_off [TD_MLP_MAX_LAYERS + 1], par_off [TD_MLP_MAX_LAYERS];
-    s_offsets (self, 1, act_off, par_off);
-    for (int l = 0; l < self->n_layers; l++) {
-        int in = self->sizes [l], out = self->sizes [l + 1];
-        const double *w = self->params + par_off [l];
-        double *wt = self->wt + par_off [l];
-        for (int o = 0; o < out; o++)
-            for (int i = 0; i < in; i++)
-                wt [(size_t) i * (size_t) out + (size_t) o] = w [(size_t) o * (size_t) in + (size_t) i];
-        memcpy (wt + (size_t) out * (size_t) in, w + (size_t) out * (size_t) in,
-                sizeof (double) * (size_t) out);        //  the biases, as they are
-    }
-    self->wt_valid = true;
-}
-
-void
-td_mlp_forward (td_mlp_t *self, const double *x, int n, double *out, double *cache)
-{
-    if (!self->wt_valid)
-        s_transpose (self);
-    if (!cache && n > 8 && self->n_layers > 1) {
-        //  without a cache the activations live on the stack: a large batch goes row by row
-        for (int r = 0; r < n; r++)
-            td_mlp_forward (self, x + (size_t) r * (size_t) self->sizes [0], 1,
-                            out + (size_t) r * (size_t) self->sizes [self->n_layers], NULL);
-        return;
-    }
-    size_t act_off [TD_MLP_MAX_LAYERS + 1], par_off [TD_MLP_MAX_LAYERS];
-    s_offsets (self, n, act_off, par_off);
-    double local [2 * 8 * TD_MLP_MAX_WIDTH];        //  two layers of up to 8 rows
-    const double *cur = x;
-    for (int l = 0; l < self->n_layers; l++) {
-        int in = self->sizes [l], w = self->sizes [l + 1];
-        bool last = l == self->n_layers - 1;
-        double *next;
-        if (last)
-            next = out;
-        else
-        if (cache)
-            next = cache + act_off [l + 1];
-        else
-            next = local + (size_t) (l & 1) * 8 * TD_MLP_MAX_WIDTH;
-        const double *wt = self->wt + par_off [l];
-        s_affine (cur, wt, wt + (size_t) w * (size_t) in, next, n, in, w);
-        if (!last)
-            s_tanh (next, (size_t) n * (size_t) w);
-        cur = next;
-    }
-    if (cache) {
-        memcpy (cache, x, sizeof (double) * (size_t) n * (size_t) self->sizes [0]);
-        memcpy (cache + act_off [self->n_layers], out,
-                sizeof (double) * (size_t) n * (size_t) self->sizes [self->n_layers]);
-    }
-}
-
-void
-td_mlp_backward (const td_mlp_t *self, const double *cache, int n, const double *dout,
-                 double *grad, double *scratch)
-{
-    size_t act_off [TD_MLP_MAX_LAYERS + 1], par_off [TD_MLP_MAX_LAYERS];
-    s_offsets (self, n, act_off, par_off);
-    double *delta [2] = { scratch, scratch + (size_t) n * TD_MLP_MAX_WIDTH };
-    int cur = 0;
-    memcpy (delta [0], dout, sizeof (double) * (size_t) n * (size_t) self->sizes [self->n_layers]);
+    double delta [TD_MLP_MAX_WIDTH], prev [TD_MLP_MAX_WIDTH];
+    memcpy (delta, dout, sizeof (double) * (size_t) self->sizes [self->n_layers]);
     for (int l = self->n_layers - 1; l >= 0; l--) {
-        int in = self->sizes [l], out = self->sizes [l + 1];
-        const double *x = cache + act_off [l];
-        double *gw = grad + par_off [l];
-        s_accumulate (gw, gw + (size_t) out * (size_t) in, delta [cur], x, n, in, out);
+        int in = self->sizes [l], o = self->sizes [l + 1];
+        const double *x = cache + act_off [l], *w = self->params + par_off [l];
+        double *gw = grad + par_off [l], *gb = gw + (size_t) o * (size_t) in;
+        for (int j = 0; j < o; j++) {
+            for (int i = 0; i < in; i++)
+                gw [(size_t) j * (size_t) in + (size_t) i] += delta [j] * x [i];
+            gb [j] += delta [j];
+        }
         if (l > 0) {
-            s_back (self->params + par_off [l], delta [cur], x, delta [cur ^ 1], n, in, out);
-            cur ^= 1;
+            for (int i = 0; i < in; i++) {
+                double s = 0;
+                for (int j = 0; j < o; j++)
+                    s += delta [j] * w [(size_t) j * (size_t) in + (size_t) i];
+                prev [i] = s * (1.0 - x [i] * x [i]);
+            }
+            memcpy (delta, prev, sizeof (double) * (size_t) in);
         }
     }
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "td_ppo.h"
+#include "td_mlp_kernels.h"
 
 #define S_RECENT   100              //  episodes in the reward window
 #define S_ADAM_B1  0.9
@@ -33,8 +34,9 @@ struct td_ppo {
     double *b_obs, *b_act, *b_logp, *b_val, *b_rew, *b_adv, *b_ret;
     bool *b_done;
     int rows;                       //  rows of the batch buffers: max (batch_size, n_envs)
-    double *cache_pi, *cache_vf;    //  rows × cache size
-    double *mb_x, *mb_out, *mb_dout, *mb_v, *mb_dv, *scratch;
+    float *cache_pi, *cache_vf;     //  rows × cache size (td_mlp_alloc)
+    float *scratch;                 //  rows × the wider scratch size (td_mlp_alloc)
+    double *mb_x, *mb_out, *mb_dout, *mb_v, *mb_dv;
     int *idx;
 };
 
@@ -146,18 +148,19 @@ s_policy_stats (const td_ppo_t *self, const double *out, const double *a, double
             *entropy = 0;
             return;
         }
-        double lp [TD_MLP_MAX_WIDTH];
+        double lp [TD_MLP_MAX_WIDTH], p [TD_MLP_MAX_WIDTH];
         s_log_softmax (out, n, lp);
         *logp = lp [k];
         double h = 0;
-        for (int i = 0; i < n; i++)
-            h -= exp (lp [i]) * lp [i];
+        for (int i = 0; i < n; i++) {
+            p [i] = exp (lp [i]);
+            h -= p [i] * lp [i];
+        }
         *entropy = h;
         if (dlogp_out)
             for (int i = 0; i < n; i++) {
-                double p = exp (lp [i]);
-                dlogp_out [i] = (i == k? 1.0: 0.0) - p;
-                dent_out [i] = -p * (lp [i] + h);
+                dlogp_out [i] = (i == k? 1.0: 0.0) - p [i];
+                dent_out [i] = -p [i] * (lp [i] + h);
             }
         return;
     }
@@ -281,14 +284,15 @@ td_ppo_new (const char *env, const td_ppo_config_t *cfg)
         self->b_done = calloc (N, sizeof (bool));
         self->rows = cfg->batch_size > cfg->n_envs? cfg->batch_size: cfg->n_envs;
         size_t rows = (size_t) self->rows;
-        self->cache_pi = calloc (rows * td_mlp_cache_size (self->pi), sizeof (double));
-        self->cache_vf = calloc (rows * td_mlp_cache_size (self->vf), sizeof (double));
+        self->cache_pi = td_mlp_alloc (rows * td_mlp_cache_size (self->pi));
+        self->cache_vf = td_mlp_alloc (rows * td_mlp_cache_size (self->vf));
         self->mb_x = calloc (rows * (size_t) self->obs_dim, sizeof (double));
         self->mb_out = calloc (rows * (size_t) self->out_dim, sizeof (double));
         self->mb_dout = calloc (rows * (size_t) self->out_dim, sizeof (double));
         self->mb_v = calloc (rows, sizeof (double));
         self->mb_dv = calloc (rows, sizeof (double));
-        self->scratch = calloc (2 * rows * TD_MLP_MAX_WIDTH, sizeof (double));
+        size_t sp = td_mlp_scratch_size (self->pi), sv = td_mlp_scratch_size (self->vf);
+        self->scratch = td_mlp_alloc (rows * (sp > sv? sp: sv));
         self->idx = calloc (N, sizeof (int));
         ok = self->log_std && self->m && self->v && self->grad && self->obs && self->b_obs
           && self->b_act && self->b_logp && self->b_val && self->b_rew && self->b_adv
@@ -452,14 +456,27 @@ s_adam (td_ppo_t *self, double lr)
     double bc1 = 1.0 - pow (S_ADAM_B1, (double) self->adam_t);
     double bc2 = 1.0 - pow (S_ADAM_B2, (double) self->adam_t);
     size_t k = 0;
-    for (int s = 0; s < 3; s++)
-        for (size_t j = 0; j < counts [s]; j++, k++) {
-            double g = self->grad [k];
-            self->m [k] = S_ADAM_B1 * self->m [k] + (1.0 - S_ADAM_B1) * g;
-            self->v [k] = S_ADAM_B2 * self->v [k] + (1.0 - S_ADAM_B2) * g * g;
-            double denom = sqrt (self->v [k]) / sqrt (bc2) + S_ADAM_EPS;
-            params [s][j] -= lr / bc1 * self->m [k] / denom;
-        }
+    for (int s = 0; s < 3; s++) {
+        td_mlp_kernels ()->adam (params [s], self->grad + k, self->m + k, self->v + k,
+                                 counts [s], S_ADAM_B1, S_ADAM_B2, S_ADAM_EPS, lr / bc1,
+                                 1.0 / sqrt (bc2));
+        k += counts [s];
+    }
+}
+
+//  The global norm of the gradient: four interleaved partial sums (a fixed order, so the same
+//  result every time) rather than one long chain of dependent additions.
+static double
+s_grad_norm (const double *restrict g, size_t n)
+{
+    double part [4] = { 0, 0, 0, 0 };
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4)
+        for (int j = 0; j < 4; j++)
+            part [j] += g [k + (size_t) j] * g [k + (size_t) j];
+    for (; k < n; k++)
+        part [0] += g [k] * g [k];
+    return sqrt ((part [0] + part [1]) + (part [2] + part [3]));
 }
 
 static double
@@ -553,10 +570,7 @@ td_ppo_update (td_ppo_t *self, td_ppo_metrics_t *mt)
             }
             td_mlp_backward (self->pi, self->cache_pi, B, self->mb_dout, g_pi, self->scratch);
             td_mlp_backward (self->vf, self->cache_vf, B, self->mb_dv, g_vf, self->scratch);
-            double norm = 0;
-            for (size_t k = 0; k < self->n_all; k++)
-                norm += self->grad [k] * self->grad [k];
-            norm = sqrt (norm);
+            double norm = s_grad_norm (self->grad, self->n_all);
             if (norm > c->max_grad_norm) {
                 double scale = c->max_grad_norm / (norm + 1e-6);
                 for (size_t k = 0; k < self->n_all; k++)

@@ -23,19 +23,23 @@
  *
  *  Fair share: TUTORD_TRAIN_WORKERS threads (default cores − 1, at least 1), at most
  *  TUTORD_TRAIN_USER_RUNS active runs per user and TUTORD_TRAIN_ORG_RUNS per org (429 beyond),
- *  TUTORD_TRAIN_MAX_STEPS per run (400 beyond).
+ *  TUTORD_TRAIN_MAX_STEPS per run (400 beyond), and TUTORD_TRAIN_ORG_MONTH_STEPS environment
+ *  steps per org per calendar month (UTC), counted from the stored runs (S_MONTH_USED): a create
+ *  or resume that would go beyond it is answered 429 until the next month.
  */
 #include <czmq.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "td_access.h"
 #include "td_actor.h"
 #include "td_call_json.h"
 #include "td_json.h"
 #include "td_log.h"
+#include "td_mlp_kernels.h"
 #include "td_mp.h"
 #include "td_train_job.h"
 #include "td_train_worker.h"
@@ -57,12 +61,53 @@ typedef struct {
     char owner [128];               //  this instance: "host:pid"
     int workers, user_runs, org_runs, checkpoint_ms, lease_ms, eval_episodes;
     long max_steps;
+    long month_steps;               //  per org per month; 0: no cap
 } trainer_t;
 
 static trainer_t *
 s_self (td_actor_t *actor)
 {
     return (trainer_t *) td_actor_state (actor);
+}
+
+//  The steps an org has used this calendar month (UTC), the largest over the orgs in ORGS (an
+//  SQL uuid[] expression): every run of the org created this month counts its total_steps while
+//  it is active (queued, running, stopping: it will use them) and the steps it made once it
+//  ended (done, stopped, failed). A resumed run counts from then on in the month it was created.
+#define S_MONTH_START "(date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+#define S_MONTH_USED(ORGS) \
+    "(SELECT coalesce(max(u), 0) FROM (SELECT sum(CASE WHEN mr.status IN " \
+    "   ('queued','running','stopping') THEN mr.total_steps ELSE mr.step END) AS u " \
+    " FROM trainer_runs mr, unnest(mr.orgs) mo WHERE mo = ANY (" ORGS ") " \
+    "   AND mr.created_at >= " S_MONTH_START " GROUP BY mo) mu)"
+
+//  Seconds until the next calendar month starts (UTC): the Retry-After of the monthly cap.
+static int
+s_seconds_to_next_month (void)
+{
+    time_t now = time (NULL);
+    struct tm tm;
+    if (!gmtime_r (&now, &tm))
+        return 3600;
+    tm.tm_mday = 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    if (++tm.tm_mon == 12) {
+        tm.tm_mon = 0;
+        tm.tm_year++;
+    }
+    time_t next = timegm (&tm);
+    return next > now? (int) (next - now): 1;
+}
+
+//  Answer 429 for the monthly cap: used steps of the org this month, asked more.
+static void
+s_month_refusal (trainer_t *self, td_call_t *call, long used, long asked)
+{
+    td_call_error_retry (call, TD_ERR_RATE_LIMITED, s_seconds_to_next_month (), NULL,
+                         "your organisation has used %ld of its %ld training steps this month "
+                         "(UTC) and this run needs %ld more; ask for fewer total_steps, stop "
+                         "another run, or wait for next month (an administrator sets the cap "
+                         "with TUTORD_TRAIN_ORG_MONTH_STEPS)", used, self->month_steps, asked);
 }
 
 static int
@@ -206,29 +251,42 @@ s_create (td_actor_t *actor, td_call_t *call)
     json_decref (request);
     if (!text)
         return td_call_error (call, TD_ERR_INTERNAL, NULL, "out of memory"), TD_ACTOR_OK;
-    char total [32], ulimit [16], olimit [16];
+    char total [32], ulimit [16], olimit [16], month [32];
     snprintf (total, sizeof total, "%ld", job.cfg.total_steps);
     snprintf (ulimit, sizeof ulimit, "%d", self->user_runs);
     snprintf (olimit, sizeof olimit, "%d", self->org_runs);
-    //  the fair-share limits and the insert in one statement: no race between two creates
-    const char *params [] = { user, orgs, job.env, text, total, ulimit, olimit };
+    snprintf (month, sizeof month, "%ld", self->month_steps);
+    //  the fair-share limits and the insert in one statement
+    const char *params [] = { user, orgs, job.env, text, total, ulimit, olimit, month };
     PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call),
         "WITH active AS ("
         "  SELECT (SELECT count(*) FROM trainer_runs WHERE user_id = $1::uuid"
         "            AND status IN ('queued','running','stopping')) AS mine,"
         "         (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM trainer_runs r,"
         "            unnest(r.orgs) o WHERE o = ANY ($2::uuid[])"
-        "            AND r.status IN ('queued','running','stopping') GROUP BY o) x) AS org)"
+        "            AND r.status IN ('queued','running','stopping') GROUP BY o) x) AS org,"
+        "         " S_MONTH_USED ("$2::uuid[]") " AS used)"
         "INSERT INTO trainer_runs (user_id, orgs, env, request, total_steps) "
         "SELECT $1::uuid, $2::uuid[], $3, $4::jsonb, $5::bigint FROM active "
         "WHERE mine < $6::int AND org < $7::int "
-        "RETURNING " RUN_COLUMNS, 7, params);
+        "  AND ($8::bigint = 0 OR cardinality ($2::uuid[]) = 0 OR used + $5::bigint <= $8::bigint) "
+        "RETURNING " RUN_COLUMNS, 8, params);
     free (text);
     if (!res)
         return td_call_error (call, TD_ERR_UNAVAILABLE, NULL, "the run cannot be stored now; "
                               "try again"), TD_ACTOR_OK;
     if (PQntuples (res) != 1) {
         PQclear (res);
+        //  which limit: the month's steps (people in no org have none), or else the runs at once
+        bool capped = self->month_steps > 0 && !streq (orgs, "{}");
+        const char *mparams [] = { orgs };
+        res = capped? td_db_exec (td_actor_db (actor), td_call_rid (call),
+            "SELECT " S_MONTH_USED ("$1::uuid[]"), 1, mparams): NULL;
+        long used = res && PQntuples (res) == 1? atol (PQgetvalue (res, 0, 0)): 0;
+        if (res)
+            PQclear (res);
+        if (capped && used + job.cfg.total_steps > self->month_steps)
+            return s_month_refusal (self, call, used, job.cfg.total_steps), TD_ACTOR_OK;
         return td_call_error_retry (call, TD_ERR_RATE_LIMITED, 30, NULL,
                                     "too many training runs at once (at most %d of yours and %d "
                                     "per organisation); wait for one to finish or stop one",
@@ -341,19 +399,36 @@ s_resume (td_actor_t *actor, td_call_t *call)
         return td_call_error (call, TD_ERR_FORBIDDEN, NULL, "only the run's owner or an admin of "
                               "its organisation may resume it"), TD_ACTOR_OK;
     }
-    char id [40];
+    char id [40], month [32];
     snprintf (id, sizeof id, "%s", PQgetvalue (res, 0, 0));
     PQclear (res);
-    const char *params [] = { id };
+    snprintf (month, sizeof month, "%ld", s_self (actor)->month_steps);
+    //  the run's remaining steps count against its orgs' month (where it already counts the
+    //  steps it made, if created this month)
+    const char *params [] = { id, month };
     res = td_db_exec (td_actor_db (actor), td_call_rid (call),
-        "UPDATE trainer_runs SET status = 'queued', owner = NULL, lease_until = NULL, "
+        "UPDATE trainer_runs t SET status = 'queued', owner = NULL, lease_until = NULL, "
         "  error = NULL, updated_at = now() "
-        "WHERE id = $1::uuid AND status IN ('stopped','failed') RETURNING " RUN_COLUMNS, 1, params);
+        "WHERE id = $1::uuid AND status IN ('stopped','failed') "
+        "  AND ($2::bigint = 0 OR cardinality (t.orgs) = 0 "
+        "       OR " S_MONTH_USED ("t.orgs") " + t.total_steps - t.step <= $2::bigint) "
+        "RETURNING " RUN_COLUMNS, 2, params);
     if (!res)
         return td_call_error (call, TD_ERR_UNAVAILABLE, NULL, "the run cannot be changed now"),
                TD_ACTOR_OK;
     if (PQntuples (res) != 1) {
         PQclear (res);
+        res = td_db_exec (td_actor_db (actor), td_call_rid (call),
+            "SELECT status IN ('stopped','failed'), " S_MONTH_USED ("t.orgs") ", "
+            "  t.total_steps - t.step FROM trainer_runs t WHERE id = $1::uuid", 1, params);
+        bool resumable = s_self (actor)->month_steps > 0 && res && PQntuples (res) == 1
+                      && streq (PQgetvalue (res, 0, 0), "t");
+        long used = resumable? atol (PQgetvalue (res, 0, 1)): 0,
+             left = resumable? atol (PQgetvalue (res, 0, 2)): 0;
+        if (res)
+            PQclear (res);
+        if (resumable)
+            return s_month_refusal (s_self (actor), call, used, left), TD_ACTOR_OK;
         return td_call_error (call, TD_ERR_CONFLICT, "status", "only a stopped or failed run can "
                               "be resumed"), TD_ACTOR_OK;
     }
@@ -670,6 +745,7 @@ s_setup (td_actor_t *actor)
     self->lease_ms = s_env_int ("TUTORD_TRAIN_LEASE_MS", 15000, 1000, 3600000);
     self->eval_episodes = s_env_int ("TUTORD_TRAIN_EVAL_EPISODES", 20, 1, 100);
     self->max_steps = s_env_int ("TUTORD_TRAIN_MAX_STEPS", 2000000, 1, 50000000);
+    self->month_steps = s_env_int ("TUTORD_TRAIN_ORG_MONTH_STEPS", 100000000, 0, 2000000000);
     char host [64] = "host";
     if (gethostname (host, sizeof host - 1) != 0)
         snprintf (host, sizeof host, "host");
@@ -684,7 +760,8 @@ s_setup (td_actor_t *actor)
     self->pool = self->slots? td_train_pool_new (self->workers, self->endpoint): NULL;
     if (!self->pool)
         return -1;
-    td_info (LOG, NULL, "%d training workers at low priority", self->workers);
+    td_info (LOG, NULL, "%d training workers at low priority, %s kernels", self->workers,
+             td_mlp_isa ());
     //  runs of an earlier life of this actor in this process go back to the queue at once
     const char *params [] = { self->owner };
     PGresult *res = td_db_exec (td_actor_db (actor), NULL,

@@ -257,3 +257,70 @@ def test_access_and_limits(tutord_factory):
     wait_status(t, owner, run["id"], ("stopped",), timeout=30)
     # stopped: the user may start another
     create(t, owner, total=1000, seed=2)
+
+
+def org_with_members(t, n):
+    """An org made by a fresh admin, with n fresh learners: (admin token, [learner tokens])."""
+    admin, _ = user(t)
+    s, _, org = call(t, "POST", "/api/v1/orgs", admin, {"name": "RL org", "slug": unique("rl-org")})
+    assert s == 201, org
+    tokens = []
+    for _ in range(n):
+        email = "%s@example.org" % unique("rlm")
+        s, _, b = call(t, "POST", "/api/v1/auth/register",
+                       body={"email": email, "password": PASSWORD, "name": "RL member"})
+        assert s == 201, b
+        s, _, m = call(t, "POST", "/api/v1/orgs/%s/members" % org["id"], admin,
+                       {"email": email, "role": "learner"})
+        assert s == 201, m
+        tokens.append(b["token"])
+    return admin, tokens
+
+
+def test_org_monthly_step_cap(tutord_factory):
+    """TUTORD_TRAIN_ORG_MONTH_STEPS caps the environment steps an org's runs may use in a
+    calendar month, counted from the stored runs: active runs count their total_steps, ended or
+    stopped ones the steps they made. A create or a resume beyond it is 429 with a message that
+    says how much is used and what to do, and Retry-After until next month; other orgs and
+    people in no org are not affected."""
+    t = tutord_factory(TUTORD_TRAIN_ORG_MONTH_STEPS="1000000", TUTORD_TRAIN_USER_RUNS="5",
+                       TUTORD_TRAIN_ORG_RUNS="10", TUTORD_TRAIN_CHECKPOINT_MS="100",
+                       TUTORD_TRAIN_WORKERS="1")
+    _, (m1, m2) = org_with_members(t, 2)
+    _, (other_org,) = org_with_members(t, 1)
+    loner, _ = user(t)
+    a = create(t, m1, total=900000, seed=1)
+    # the org has 900,000 of its 1,000,000 reserved: 100,001 more is refused, for anybody in it
+    s, h, b = call(t, "POST", "/api/v1/training/runs", m2,
+                   {"env": "CartPole-v1", "total_steps": 100001})
+    assert s == 429 and b["error"]["code"] == "rate_limited", (s, b)
+    msg = b["error"]["message"]
+    assert "900000 of its 1000000" in msg and "100001" in msg and "month" in msg, msg
+    assert 0 < int(h["retry-after"]) <= 31 * 86400, h
+    # another org and a user in no org are not counted against it
+    create(t, other_org, total=1000000, seed=2)
+    create(t, loner, total=1000001, seed=3)
+    # stop the run once it has made a few steps: it now counts only those
+    end = time.monotonic() + 60
+    while time.monotonic() < end and not get(t, m1, a["id"])["has_checkpoint"]:
+        time.sleep(0.1)
+    assert call(t, "POST", "/api/v1/training/runs/%s/stop" % a["id"], m1)[0] == 200
+    a_steps = wait_status(t, m1, a["id"], ("stopped",), timeout=30)["step"]
+    assert 0 < a_steps < 100000, a_steps
+    b_run = create(t, m2, total=1000000 - a_steps, seed=4)       # exactly at the cap
+    s, _, b = call(t, "POST", "/api/v1/training/runs", m2, {"env": "CartPole-v1", "total_steps": 1})
+    assert s == 429 and "month" in b["error"]["message"], (s, b)
+    # resuming the stopped run would need its remaining steps on top: refused, and it stays stopped
+    s, h, b = call(t, "POST", "/api/v1/training/runs/%s/resume" % a["id"], m1)
+    assert s == 429 and b["error"]["code"] == "rate_limited", (s, b)
+    assert str(900000 - a_steps) in b["error"]["message"] and int(h["retry-after"]) > 0, b
+    assert get(t, m1, a["id"])["status"] == "stopped"
+    # stop the other run before it starts (the one worker is busy with the older runs): the
+    # month frees what it will not use, and the resume fits
+    assert call(t, "POST", "/api/v1/training/runs/%s/stop" % b_run["id"], m2)[0] == 200
+    assert wait_status(t, m2, b_run["id"], ("stopped",), timeout=30)["step"] == 0
+    s, _, b = call(t, "POST", "/api/v1/training/runs/%s/resume" % a["id"], m1)
+    assert s == 202 and b["status"] == "queued", (s, b)
+    # resuming a run that is not stopped is still a conflict, not the cap
+    s, _, b = call(t, "POST", "/api/v1/training/runs/%s/resume" % a["id"], m1)
+    assert s == 409 and b["error"]["field"] == "status", (s, b)

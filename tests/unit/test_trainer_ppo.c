@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "trainer/td_ppo.h"
+#include "trainer/td_mlp_kernels.h"
 
 #define CLOSE(a, b) assert_true (fabs ((a) - (b)) < 1e-12 * (1.0 + fabs (b)))
 
@@ -209,6 +210,43 @@ test_determinism_and_resume (void **state)
     }
 }
 
+//  Training with each kernel path this CPU has: AVX2+FMA and AVX-512 train to the same bytes (a
+//  run checkpointed on one machine with AVX2 resumes with the same figures on another); the
+//  baseline (no FMA) rounds differently, so it is only checked to train the same way.
+static void
+test_isa_paths_same_run (void **state)
+{
+    (void) state;
+    const char *isas [] = { "default", "avx2", "avx512" };
+    uint8_t *bytes [3] = { NULL, NULL, NULL };
+    size_t sizes [3] = { 0, 0, 0 };
+    td_ppo_metrics_t m [3];
+    for (int k = 0; k < 3; k++) {
+        if (td_mlp_set_isa (isas [k]) != 0)
+            continue;
+        td_ppo_config_t c = s_small (5);
+        c.n_envs = 3;
+        c.batch_size = 29;          //  row tails in every minibatch
+        td_ppo_t *p = td_ppo_new ("CartPole-v1", &c);
+        assert_non_null (p);
+        s_run (p, 3, &m [k]);
+        assert_int_equal (td_ppo_save (p, &bytes [k], &sizes [k]), 0);
+        td_ppo_destroy (&p);
+        print_message ("%s: policy loss %.9g, value loss %.9g\n", isas [k], m [k].policy_loss,
+                       m [k].value_loss);
+        assert_int_equal (m [k].step, m [0].step);
+        assert_true (fabs (m [k].value_loss - m [0].value_loss) < 1e-3 * (1 + m [0].value_loss));
+    }
+    assert_int_equal (td_mlp_set_isa (NULL), 0);
+    if (bytes [1] && bytes [2]) {
+        assert_true (s_same_metrics (&m [1], &m [2]));
+        assert_int_equal (sizes [1], sizes [2]);
+        assert_memory_equal (bytes [1], bytes [2], sizes [1]);
+    }
+    for (int k = 0; k < 3; k++)
+        free (bytes [k]);
+}
+
 static void
 test_shape_mismatch (void **state)
 {
@@ -290,6 +328,7 @@ main (void)
         cmocka_unit_test (test_surrogate_by_hand),
         cmocka_unit_test (test_config_check),
         cmocka_unit_test (test_determinism_and_resume),
+        cmocka_unit_test (test_isa_paths_same_run),
         cmocka_unit_test (test_shape_mismatch),
         cmocka_unit_test (test_evaluate_records_states),
         cmocka_unit_test (test_cartpole_solved),

@@ -5,13 +5,15 @@
  *  steps per update, minibatch 256, 10 epochs, γ 0.98, λ 0.8, learning rate 1e-3 annealed,
  *  hidden [64, 64] by default. "Solved": every 10 updates the greedy policy plays 100 evaluation
  *  episodes; solved when their mean reaches 475. Training time excludes those evaluations (as
- *  in the baseline). One line per seed.
+ *  in the baseline). One line per seed, with the kernels used (isa=: avx512, avx2 or default;
+ *  BENCH_PPO_ISA=default|avx2|avx512 forces one, to compare them).
  *
  *  usage: bench_ppo SEED [TOTAL_STEPS] [HIDDEN]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "trainer/td_mlp_kernels.h"
 #include "trainer/td_ppo.h"
 
 static double
@@ -28,6 +30,11 @@ main (int argc, char **argv)
     if (argc < 2) {
         fprintf (stderr, "usage: bench_ppo SEED [TOTAL_STEPS] [HIDDEN]\n");
         return 2;
+    }
+    const char *isa = getenv ("BENCH_PPO_ISA");
+    if (isa && *isa && td_mlp_set_isa (isa) != 0) {
+        fprintf (stderr, "bench_ppo: this CPU cannot run the %s kernels\n", isa);
+        return 1;
     }
     td_ppo_config_t c;
     td_ppo_config_defaults (&c);
@@ -67,9 +74,9 @@ main (int argc, char **argv)
             }
         }
     }
-    printf ("tutord seed=%llu solved=%s steps=%ld train_s=%.2f steps_per_s=%.0f eval_mean=%.1f\n",
-            (unsigned long long) c.seed, solved_at >= 0? "True": "False", m.step, train,
-            train > 0? m.step / train: 0, mean);
+    printf ("tutord seed=%llu solved=%s steps=%ld train_s=%.3f steps_per_s=%.0f eval_mean=%.1f "
+            "isa=%s\n", (unsigned long long) c.seed, solved_at >= 0? "True": "False", m.step,
+            train, train > 0? m.step / train: 0, mean, td_mlp_isa ());
     td_ppo_destroy (&p);
     return 0;
 }

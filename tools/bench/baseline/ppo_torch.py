@@ -7,12 +7,16 @@ truncation, clipped surrogate, per-minibatch advantage normalisation, Adam(eps=1
 gradient-norm clipping, learning rate annealed linearly to 0, n_envs environments side by side.
 
 "Solved": every 10 updates the greedy policy plays 100 evaluation episodes; solved when their
-mean reaches 475. Prints one line of figures per seed.
+mean reaches 475. Prints one line of figures per seed, labelled torch_tN (N: torch threads).
+
+Threads: PPO_TORCH_THREADS=1 (the default here: tutord trains a run on one core) or "default"
+(PyTorch's own choice, one per core); tools/bench/bench_ppo.sh runs both.
 
 usage: ppo_torch.py SEED [TOTAL_STEPS] [HIDDEN]
 """
 
 import math
+import os
 import sys
 import time
 
@@ -20,7 +24,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-torch.set_num_threads(1)        # tutord's trainer uses one core per run
+_threads = os.environ.get("PPO_TORCH_THREADS", "1")
+if _threads != "default":
+    torch.set_num_threads(int(_threads))    # tutord's trainer uses one core per run
+LABEL = "torch_t%d" % torch.get_num_threads()
 
 N_ENVS, N_STEPS, BATCH, EPOCHS = 8, 32, 256, 10
 GAMMA, LAMBDA, LR, CLIP, ENT, VF, MAX_NORM = 0.98, 0.8, 1e-3, 0.2, 0.0, 0.5, 0.5
@@ -158,8 +165,8 @@ def main():
             if mean >= 475:
                 solved_at = steps
                 break
-    print("torch seed=%d solved=%s steps=%d train_s=%.2f steps_per_s=%.0f eval_mean=%.1f"
-          % (seed, solved_at is not None, steps, train_time, steps / train_time, mean))
+    print("%s seed=%d solved=%s steps=%d train_s=%.2f steps_per_s=%.0f eval_mean=%.1f"
+          % (LABEL, seed, solved_at is not None, steps, train_time, steps / train_time, mean))
 
 
 if __name__ == "__main__":
