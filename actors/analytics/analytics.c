@@ -5,12 +5,14 @@
  *  socket polled in its loop: td_analytics_sub.c). This file holds the verb table, the actor's
  *  state and its life cycle: init loads the definitions (TUTORD_ANALYTICS_SEED, default
  *  <source>/seed/achievements.json; a bad file ends the start with one line naming the field),
- *  reads TUTORD_ANALYTICS_RETENTION_DAYS, opens the SUB socket and the client socket it asks
- *  identity with; the tick retries events the database could not take and applies retention.
+ *  reads TUTORD_ANALYTICS_RETENTION_DAYS and the league settings, opens the SUB socket and the
+ *  sockets it asks identity with; the tick retries events the database could not take, catches
+ *  up from the event journal, applies retention and closes ended league weeks.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "td_actor_call.h"
 #include "td_analytics.h"
 #include "td_log.h"
 
@@ -31,6 +33,9 @@ static const td_verb_t s_verbs [] = {
     { "leaderboard",        td_ana_leaderboard },
     { "org.leaderboard",    td_ana_org_leaderboard },
     { "cohort.metrics",     td_ana_cohort_metrics },
+    { "org.activity",       td_ana_org_activity },
+    { "league",             td_ana_league },
+    { "league.close",       td_ana_league_close_verb },
     { "rebuild",            td_ana_rebuild },
     { "definitions.set",    td_ana_definitions_set },
     { "status",             td_ana_status },
@@ -46,6 +51,13 @@ td_ana_state (td_actor_t *actor)
 
 static void s_fini (td_actor_t *self);
 
+static void
+s_on_acall (td_actor_t *self, zsock_t *sock)
+{
+    (void) sock;
+    td_acall_dispatch (td_ana_state (self)->acall, self);
+}
+
 static int
 s_init_state (td_actor_t *self)
 {
@@ -54,7 +66,9 @@ s_init_state (td_actor_t *self)
         return -1;
     td_actor_set_state (self, st);
     st->retry = zlist_new ();
-    if (!st->retry)
+    st->seen = zhashx_new ();
+    st->journal_cursor = -1;
+    if (!st->retry || !st->seen)
         return -1;
     const char *path = getenv ("TUTORD_ANALYTICS_SEED");
     char def [PATH_MAX];
@@ -78,8 +92,13 @@ s_init_state (td_actor_t *self)
         }
         st->retention_days = (int) v;
     }
+    if (td_ana_league_config (st) != 0)
+        return -1;
     st->client = td_client_new (td_config_broker_endpoint (td_actor_config (self)));
     if (!st->client || td_actor_watch (self, td_client_sock (st->client), td_ana_board_on_reply))
+        return -1;
+    st->acall = td_acall_new (td_config_broker_endpoint (td_actor_config (self)), LOG);
+    if (!st->acall || td_actor_watch (self, td_acall_sock (st->acall), s_on_acall))
         return -1;
     if (td_ana_sub_start (self) != 0) {
         td_error (LOG, NULL, "cannot subscribe to the event plane");
@@ -107,11 +126,13 @@ s_fini (td_actor_t *self)
     if (!st)
         return;
     td_ana_board_fini (self);
+    td_acall_destroy (&st->acall, self);
     while (st->retry && zlist_size (st->retry)) {
         zchunk_t *c = (zchunk_t *) zlist_pop (st->retry);
         zchunk_destroy (&c);
     }
     zlist_destroy (&st->retry);
+    zhashx_destroy (&st->seen);
     zsock_destroy (&st->sub);
     td_client_destroy (&st->client);
     td_ana_defs_destroy (&st->defs);
@@ -123,8 +144,11 @@ static void
 s_tick (td_actor_t *self)
 {
     td_ana_retry_tick (self);
+    td_ana_journal_tick (self);
     td_ana_retention_tick (self);
+    td_ana_league_tick (self);
     td_ana_board_on_reply (self, NULL);     //  answers leaderboard calls identity never did
+    td_acall_expire (td_ana_state (self)->acall, self);
 }
 
 const td_actor_spec_t td_analytics_actor = {

@@ -95,11 +95,19 @@ typedef struct {
     td_ana_defs_t *defs;            //  owned
     zsock_t *sub;                   //  SUB on the event plane, owned
     td_client_t *client;            //  requests to identity (leaderboard members), owned
+    struct td_acall *acall;         //  other calls to identity (a learner's orgs), owned
     td_ana_pending_t *pending;      //  leaderboard calls waiting for identity (list head)
     zlist_t *retry;                 //  raw events whose apply failed (DB down), zchunk_t *
     int retention_days;             //  TUTORD_ANALYTICS_RETENTION_DAYS (0: keep forever)
     int64_t next_prune_ms;          //  when retention next runs
     uint64_t applied, duplicates, failed;
+    int league_size, league_promote, league_demote;     //  TUTORD_ANALYTICS_LEAGUE_*
+    int64_t next_league_ms;         //  when the tick next closes ended weeks
+    zhashx_t *seen;                 //  "source\x1fid" of events taken lately (journal skips them)
+    int64_t journal_cursor;         //  events_journal.seq read up to (-1: not loaded yet)
+    int64_t next_journal_ms;        //  when the journal is next read
+    uint64_t journal_taken;         //  events the journal gave that the plane had not
+    bool journal_missing;           //  no events_journal table (warned once)
 } td_ana_state_t;
 
 td_ana_state_t *td_ana_state (td_actor_t *actor);
@@ -118,6 +126,12 @@ typedef struct {
 //  the analytics.* events it causes are logged and appended to out (json objects {type, user,
 //  org, data, id}) for the caller to send after COMMIT. 0, or -1 (SQL failure; roll back).
 int td_ana_apply (td_actor_t *actor, PGconn *conn, const td_ana_event_t *ev, json_t *out);
+//  Log an analytics.* event caused by ev (its user and org) inside the transaction and append it
+//  to out for td_ana_publish_all after COMMIT. Steals data. 0 or -1.
+int td_ana_emit (PGconn *conn, json_t *out, const char *type, const td_ana_event_t *ev,
+                 json_t *data);
+//  Publish the events td_ana_emit collected (after COMMIT; best effort).
+void td_ana_publish_all (td_actor_t *actor, json_t *out);
 //  One parameterised statement on conn without reconnecting (inside a transaction). NULL on
 //  failure (logged).
 PGresult *td_ana_q (PGconn *conn, const char *sql, int n, const char *const *params);
@@ -131,6 +145,14 @@ int td_ana_sub_start (td_actor_t *actor);
 //  -1 when the database is unreachable (the caller keeps them all for a retry).
 int td_ana_ingest_batch (td_actor_t *actor, zchunk_t **chunks, size_t n);
 void td_ana_retry_tick (td_actor_t *actor);
+//  Whether the actor listens to an event of this topic (its SUB prefixes and the rules' types).
+bool td_ana_wanted (td_actor_t *actor, const char *topic, size_t len);
+#define TD_ANA_SEEN_MAX 200000
+void td_ana_seen_key (const char *source, const char *id, char *key, size_t size);
+
+//  ---------------------------------------------------------------------------------------------
+//  The event journal (td_analytics_journal.c): catch up with what the plane did not deliver.
+void td_ana_journal_tick (td_actor_t *actor);
 
 //  ---------------------------------------------------------------------------------------------
 //  Verbs
@@ -144,6 +166,12 @@ td_principal_t *td_ana_principal (td_call_t *call);
 bool td_ana_user (td_call_t *call, td_principal_t *p, char *user, size_t size);
 //  Top-level string parameter; false when absent or not a fitting string.
 bool td_ana_param (td_call_t *call, const char *key, char *buf, size_t size);
+//  The org of the route's `id` when the caller is its admin, its API key or system; else false
+//  after answering 404 (may not know the org) or 403 ("<what> is for the org's admins").
+bool td_ana_org_admin (td_call_t *call, char *org, size_t size, const char *what);
+//  Optional integer query parameter (a decimal string) in lo..hi: 0 (value set when present), or
+//  -1 after answering 400 invalid_input with the key as field.
+int td_ana_int_param (td_call_t *call, const char *key, int64_t lo, int64_t hi, int64_t *value);
 //  Run a query whose first row's first column is JSON text: parsed, or NULL (*failed set on error).
 json_t *td_ana_query_json (td_actor_t *actor, td_call_t *call, const char *sql, int n,
                            const char *const *params, bool *failed);
@@ -163,9 +191,11 @@ int td_ana_events (td_actor_t *self, td_call_t *call);
 int td_ana_leaderboard (td_actor_t *self, td_call_t *call);
 int td_ana_org_leaderboard (td_actor_t *self, td_call_t *call);
 int td_ana_cohort_metrics (td_actor_t *self, td_call_t *call);
+int td_ana_org_activity (td_actor_t *self, td_call_t *call);
 //  Answer cohort.metrics for the cohort's learners (ids: JSON array, names: id -> name).
 void td_ana_metrics_answer (td_actor_t *self, td_call_t *call, const char *cohort,
-                            const char *org, const json_t *ids, const json_t *names);
+                            const char *org, const json_t *ids, const json_t *names,
+                            int inactive_days);
 int td_ana_rebuild (td_actor_t *self, td_call_t *call);
 int td_ana_definitions_set (td_actor_t *self, td_call_t *call);
 int td_ana_status (td_actor_t *self, td_call_t *call);
@@ -179,5 +209,27 @@ void td_ana_board_fini (td_actor_t *self);
 void td_ana_retention_tick (td_actor_t *self);
 //  Recompute a learner's days and longest streak (after a timezone change). 0 or -1.
 int td_ana_recompute_days (td_actor_t *actor, PGconn *conn, const char *user);
+
+//  ---------------------------------------------------------------------------------------------
+//  Weekly leagues (td_analytics_league.c)
+
+//  Read TUTORD_ANALYTICS_LEAGUE_SIZE / _PROMOTE / _DEMOTE into st. 0, or -1 (logged).
+int td_ana_league_config (td_ana_state_t *st);
+//  Add XP gained by user in org at time (RFC 3339) to that week's league (joining it). 0 or -1.
+int td_ana_league_add (td_actor_t *actor, PGconn *conn, const char *org, const char *user,
+                       const char *time, int64_t gained);
+//  Close every week that ended before the week of today (days since 1970-01-01), each once, in
+//  one transaction; analytics.league events published after COMMIT. 0 or -1.
+int td_ana_league_close (td_actor_t *actor, int32_t today, int *weeks, int *members);
+//  The outcome for the member at pos (1-based) of n with xp in tier: "promoted", "demoted" or
+//  "stayed".
+const char *td_ana_league_zone (int64_t pos, int64_t n, int64_t xp, int tier, int promote,
+                                int demote);
+const char *td_ana_tier_name (int tier);
+//  The Monday (UTC) of the week containing ms (unix ms), as days since 1970-01-01.
+int32_t td_ana_week_of (int64_t ms);
+void td_ana_league_tick (td_actor_t *self);
+int td_ana_league_close_verb (td_actor_t *self, td_call_t *call);
+int td_ana_league (td_actor_t *self, td_call_t *call);
 
 #endif

@@ -6,6 +6,8 @@
  *  computed here from the day list (td_analytics_streak.c), in the learner's timezone, as of today
  *  or of the `as_of` day given.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "td_call_json.h"
 #include "td_analytics.h"
@@ -60,6 +62,50 @@ bool
 td_ana_param (td_call_t *call, const char *key, char *buf, size_t size)
 {
     return td_call_param (call, key, buf, size);
+}
+
+int
+td_ana_int_param (td_call_t *call, const char *key, int64_t lo, int64_t hi, int64_t *value)
+{
+    const msgpack_object *o = td_mp_get (td_call_body (call), key);
+    if (!o || o->type == MSGPACK_OBJECT_NIL)
+        return 0;
+    int64_t v = 0;
+    if (td_mp_int (o, &v) && v >= lo && v <= hi) {
+        *value = v;
+        return 0;
+    }
+    char buf [24], *end = NULL;
+    if (td_mp_strcpy (o, buf, sizeof buf) && *buf && (*buf != '-' || lo < 0)) {
+        errno = 0;
+        v = strtoll (buf, &end, 10);
+        if (errno)
+            end = NULL;
+    }
+    if (!end || *end || v < lo || v > hi) {
+        td_call_error (call, TD_ERR_INVALID_INPUT, key, "%s must be an integer from %lld to %lld",
+                       key, (long long) lo, (long long) hi);
+        return -1;
+    }
+    *value = v;
+    return 0;
+}
+
+bool
+td_ana_org_admin (td_call_t *call, char *org, size_t size, const char *what)
+{
+    td_principal_t *p = td_ana_principal (call);
+    if (!p)
+        return false;
+    bool visible = td_ana_param (call, "id", org, size) && td_principal_in_org (p, org);
+    bool allowed = visible && (td_principal_is_org_admin (p, org) || td_principal_is_org_key (p, org));
+    td_principal_destroy (&p);
+    if (!visible)
+        td_call_error (call, TD_ERR_NOT_FOUND, "id", "there is no such org");
+    else
+    if (!allowed)
+        td_call_error (call, TD_ERR_FORBIDDEN, NULL, "%s is for the org's admins", what);
+    return allowed;
 }
 
 json_t *

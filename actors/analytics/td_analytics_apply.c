@@ -6,7 +6,8 @@
  *    1. the XP rules of its type whose `when` matches: one analytics_activity row each (a rule
  *       with once_per pays once per learner and value: the partial unique index refuses repeats);
  *    2. nothing matched: done. Else the learner's XP total, the rules' counters, the day (in the
- *       learner's timezone; a new day recomputes the longest streak), the org's boards;
+ *       learner's timezone; a new day recomputes the longest streak), the org's boards, and the
+ *       week's league of the org (td_analytics_league.c);
  *    3. each achievement whose metric crossed its threshold with this event is unlocked (insert
  *       if absent; crossing is exact because every figure only grows by this event's amount);
  *    4. with `out`, analytics.xp / analytics.achievement are logged and handed back to publish.
@@ -69,9 +70,8 @@ s_once_key (const json_t *data, const char *key, char *buf, size_t size)
     return false;
 }
 
-//  Log an analytics.* event and add it to out.
-static int
-s_emit (PGconn *conn, json_t *out, const char *type, const td_ana_event_t *ev, json_t *data)
+int
+td_ana_emit (PGconn *conn, json_t *out, const char *type, const td_ana_event_t *ev, json_t *data)
 {
     char id [33], time [32];
     td_new_id (id);
@@ -226,6 +226,10 @@ td_ana_apply (td_actor_t *actor, PGconn *conn, const td_ana_event_t *ev, json_t 
         json_decref (paid);
         return -1;
     }
+    if (org && gained > 0 && td_ana_league_add (actor, conn, org, ev->user, ev->time, gained)) {
+        json_decref (paid);
+        return -1;
+    }
     metrics [nmetrics++] = (s_metric_t) { "xp", total - gained, total };
     int level_old = td_ana_level (defs, total - gained), level_now = td_ana_level (defs, total);
     metrics [nmetrics++] = (s_metric_t) { "level", level_old, level_now };
@@ -299,13 +303,13 @@ td_ana_apply (td_actor_t *actor, PGconn *conn, const td_ana_event_t *ev, json_t 
     //  4. What to publish.
     int rc = unlocked? 0: -1;
     if (out && rc == 0 && gained > 0)
-        rc = s_emit (conn, out, "analytics.xp", ev,
+        rc = td_ana_emit (conn, out, "analytics.xp", ev,
                      json_pack ("{s:I, s:I, s:i, s:b, s:O}", "xp", (json_int_t) gained, "total",
                                 (json_int_t) total, "level", level_now, "level_up",
                                 level_now > level_old, "rules", paid));
     for (size_t i = 0; out && rc == 0 && unlocked && i < json_array_size (unlocked); i++) {
         const td_ana_ach_t *ach = &defs->ach [json_integer_value (json_array_get (unlocked, i))];
-        rc = s_emit (conn, out, "analytics.achievement", ev,
+        rc = td_ana_emit (conn, out, "analytics.achievement", ev,
                      json_pack ("{s:s, s:s, s:i, s:s, s:I}", "achievement", ach->id, "title",
                                 ach->title, "tier", ach->tier, "metric", ach->metric,
                                 "threshold", (json_int_t) ach->threshold));

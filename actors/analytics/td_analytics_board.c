@@ -26,6 +26,7 @@ struct td_ana_pending {
     char cohort [64];
     char period;                    //  'w', 'm', 'a'
     bool metrics;                   //  cohort.metrics rather than the leaderboard
+    int inactive_days;              //  cohort.metrics: days without events that make inactive
     int64_t since_ms;
     td_call_t *call;                //  kept
     td_principal_t *who;            //  owned
@@ -104,7 +105,7 @@ td_ana_org_leaderboard (td_actor_t *self, td_call_t *call)
     td_principal_t *p = td_ana_principal (call);
     if (!p)
         return TD_ACTOR_OK;
-    char org [64], kind, buf [24];
+    char org [64], kind;
     if (!td_ana_param (call, "id", org, sizeof org) || !td_principal_in_org (p, org)) {
         td_principal_destroy (&p);
         td_call_error (call, TD_ERR_NOT_FOUND, "id", "there is no such org");
@@ -118,24 +119,9 @@ td_ana_org_leaderboard (td_actor_t *self, td_call_t *call)
     if (s_period (call, &kind))
         return TD_ACTOR_OK;
     int64_t limit = 20, offset = 0;
-    const msgpack_object *lo = td_mp_get (td_call_body (call), "limit");
-    if (lo && lo->type != MSGPACK_OBJECT_NIL) {
-        char *end;
-        if (!td_mp_strcpy (lo, buf, sizeof buf) || (limit = strtoll (buf, &end, 10), *end)
-        ||  !*buf || limit < 1 || limit > 100) {
-            td_call_error (call, TD_ERR_INVALID_INPUT, "limit", "limit must be 1 to 100");
-            return TD_ACTOR_OK;
-        }
-    }
-    const msgpack_object *co = td_mp_get (td_call_body (call), "cursor");
-    if (co && co->type != MSGPACK_OBJECT_NIL) {
-        char *end;
-        if (!td_mp_strcpy (co, buf, sizeof buf) || (offset = strtoll (buf, &end, 10), *end)
-        ||  !*buf || offset < 0 || offset > 100000000) {
-            td_call_error (call, TD_ERR_INVALID_INPUT, "cursor", "cursor must be a next_cursor");
-            return TD_ACTOR_OK;
-        }
-    }
+    if (td_ana_int_param (call, "limit", 1, 100, &limit)
+    ||  td_ana_int_param (call, "cursor", 0, 100000000, &offset))
+        return TD_ACTOR_OK;
     char ks [2] = { kind, 0 }, ls [24], os [24], start [11];
     s_period_start (kind, start);
     snprintf (ls, sizeof ls, "%lld", (long long) limit + 1);
@@ -209,6 +195,11 @@ s_ask (td_actor_t *self, td_call_t *call, bool metrics)
         td_principal_destroy (&p);
         return TD_ACTOR_OK;
     }
+    int64_t inactive_days = 7;
+    if (metrics && td_ana_int_param (call, "inactive_days", 1, 365, &inactive_days)) {
+        td_principal_destroy (&p);
+        return TD_ACTOR_OK;
+    }
     td_ana_pending_t *w = calloc (1, sizeof *w);
     if (!w) {
         td_principal_destroy (&p);
@@ -219,6 +210,7 @@ s_ask (td_actor_t *self, td_call_t *call, bool metrics)
     snprintf (w->cohort, sizeof w->cohort, "%s", cohort);
     w->period = kind;
     w->metrics = metrics;
+    w->inactive_days = (int) inactive_days;
     w->since_ms = td_now_ms ();
     w->who = p;
     //  The request: cohort.get {id} as system.
@@ -313,7 +305,7 @@ s_answer (td_actor_t *self, td_ana_pending_t *w, const td_msg_t *reply)
     char *ids_text = ids? json_dumps (ids, JSON_COMPACT): NULL;
     if (w->metrics) {
         free (ids_text);
-        td_ana_metrics_answer (self, call, w->cohort, org, ids, names);
+        td_ana_metrics_answer (self, call, w->cohort, org, ids, names, w->inactive_days);
         json_decref (ids);
         json_decref (names);
         return;

@@ -55,24 +55,6 @@ td_ana_rfc3339 (const char *s)
         && s [i + 4] >= '0' && s [i + 4] <= '9' && s [i + 5] >= '0' && s [i + 5] <= '9';
 }
 
-static int
-s_int_param (td_call_t *call, const char *key, int64_t min, int64_t max, int64_t *v)
-{
-    const msgpack_object *o = td_mp_get (td_call_body (call), key);
-    if (!o || o->type == MSGPACK_OBJECT_NIL)
-        return 0;
-    char buf [24], *end;
-    if (td_mp_int (o, v) && *v >= min && *v <= max)
-        return 0;
-    if (!td_mp_strcpy (o, buf, sizeof buf) || !*buf || (*v = strtoll (buf, &end, 10), *end)
-    ||  *v < min || *v > max) {
-        td_call_error (call, TD_ERR_INVALID_INPUT, key, "%s must be an integer from %lld to %lld",
-                       key, (long long) min, (long long) max);
-        return -1;
-    }
-    return 0;
-}
-
 //  GET /api/v1/events?since=&org_id=&cursor=&limit=
 int
 td_ana_events (td_actor_t *self, td_call_t *call)
@@ -90,8 +72,8 @@ td_ana_events (td_actor_t *self, td_call_t *call)
         return TD_ACTOR_OK;
     }
     int64_t limit = 100, cursor = 0;
-    if (s_int_param (call, "limit", 1, 500, &limit)
-    ||  s_int_param (call, "cursor", 0, INT64_MAX, &cursor)) {
+    if (td_ana_int_param (call, "limit", 1, 500, &limit)
+    ||  td_ana_int_param (call, "cursor", 0, INT64_MAX, &cursor)) {
         td_principal_destroy (&p);
         return TD_ACTOR_OK;
     }
@@ -179,6 +161,10 @@ td_ana_rebuild (td_actor_t *self, td_call_t *call)
     }
     bool ok = td_ana_cmd (conn, "TRUNCATE analytics_activity, analytics_counters, analytics_days, "
                                 "analytics_board, analytics_unlocks")
+           && td_ana_cmd (conn, "DELETE FROM analytics_league_members WHERE outcome IS NULL")
+           && td_ana_cmd (conn, "DELETE FROM analytics_league_fill f WHERE NOT EXISTS (SELECT 1 "
+                                "FROM analytics_league_weeks w WHERE w.org_id = f.org_id "
+                                "AND w.week = f.week)")
            && td_ana_cmd (conn, "UPDATE analytics_learners SET xp = 0, longest_streak = 0, "
                                 "first_at = NULL, last_at = NULL")
            && td_ana_cmd (conn, "DECLARE ana_replay NO SCROLL CURSOR FOR "
@@ -265,10 +251,12 @@ td_ana_status (td_actor_t *self, td_call_t *call)
     int pending = 0;
     for (const td_ana_pending_t *w = st->pending; w; w = td_ana_pending_next (w))
         pending++;
-    return td_ana_reply (call, 200, json_pack ("{s:I, s:I, s:I, s:i, s:i, s:i, s:o}",
+    return td_ana_reply (call, 200, json_pack ("{s:I, s:I, s:I, s:i, s:i, s:i, s:o, s:I, s:I}",
         "applied", (json_int_t) st->applied, "duplicates", (json_int_t) st->duplicates,
         "failed", (json_int_t) st->failed, "retry_queue", (int) zlist_size (st->retry),
-        "pending_boards", pending, "retention_days", st->retention_days, "logged", logged));
+        "pending_boards", pending, "retention_days", st->retention_days, "logged", logged,
+        "journal_cursor", (json_int_t) st->journal_cursor,
+        "journal_taken", (json_int_t) st->journal_taken));
 }
 
 void
@@ -287,5 +275,9 @@ td_ana_retention_tick (td_actor_t *self)
         "INSERT INTO analytics_meta (key, value) "
         "SELECT 'pruned_before', max (received_at)::text FROM gone HAVING count (*) > 0 "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", 1, p);
+    PQclear (res);
+    //  The journal shares the retention (a missing table is not an error worth a line).
+    res = td_db_exec (td_actor_db (self), NULL, "DELETE FROM events_journal "
+                      "WHERE received_at < now () - make_interval (days => $1::int)", 1, p);
     PQclear (res);
 }

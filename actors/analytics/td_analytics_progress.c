@@ -6,8 +6,11 @@
  *  completed of items; latest by event time, so reordered events change nothing) and whether
  *  catalog.course_completed came; error patterns from
  *  grade.result: the verdicts counted, and the exercises failed most (attempts, failures,
- *  accepted, last verdict), most failures first. Grammar exercises graded by the grader count
- *  like any other item.
+ *  accepted, last verdict), most failures first; the test cases failing most (the
+ *  `failed_tests` names grade.result carries: how often, on how many exercises); and the practice
+ *  items answered wrong most (session.answered with `correct` false, by kind and item_id: a
+ *  grammar drill's item is its topic). Grammar exercises graded by the grader count like any
+ *  other item.
  */
 #include <string.h>
 #include "td_call_json.h"
@@ -52,6 +55,22 @@ td_ana_progress (td_actor_t *self, td_call_t *call)
         "       AND jsonb_typeof (e.data->'item_id') = 'string' "
         "     GROUP BY 1 HAVING count (*) FILTER (WHERE e.data->>'verdict' "
         "                                         IS DISTINCT FROM 'accepted') > 0 "
-        "     ORDER BY 3 DESC, 1 LIMIT 20) i), '[]'))::text", 1, pu, &failed);
+        "     ORDER BY 3 DESC, 1 LIMIT 20) i), '[]'), "
+        "  'failing_tests', coalesce ((SELECT json_agg (x ORDER BY x.failed DESC, x.test) FROM ("
+        "     SELECT ft.test, count (*) AS failed, count (DISTINCT e.data->>'item_id') AS items, "
+        "       max (to_char (e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) AS last_failed "
+        "     FROM analytics_events e CROSS JOIN LATERAL jsonb_array_elements_text ("
+        "       CASE WHEN jsonb_typeof (e.data->'failed_tests') = 'array' "
+        "            THEN e.data->'failed_tests' ELSE '[]' END) ft (test) "
+        "     WHERE e.user_id = $1 AND e.type = 'grade.result' "
+        "     GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20) x), '[]'), "
+        "  'failing_topics', coalesce ((SELECT json_agg (x ORDER BY x.wrong DESC, x.kind, x.item_id) FROM ("
+        "     SELECT e.data->>'kind' AS kind, e.data->>'item_id' AS item_id, count (*) AS answered, "
+        "       count (*) FILTER (WHERE e.data->'correct' = 'false') AS wrong, "
+        "       (array_agg ((e.data->'correct') = 'true' ORDER BY e.at DESC, e.seq DESC))[1] AS last_correct "
+        "     FROM analytics_events e WHERE e.user_id = $1 AND e.type = 'session.answered' "
+        "       AND jsonb_typeof (e.data->'item_id') = 'string' "
+        "     GROUP BY 1, 2 HAVING count (*) FILTER (WHERE e.data->'correct' = 'false') > 0 "
+        "     ORDER BY 4 DESC, 1, 2 LIMIT 20) x), '[]'))::text", 1, pu, &failed);
     return j? td_ana_reply (call, 200, j): td_ana_db_down (call);
 }

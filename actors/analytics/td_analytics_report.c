@@ -2,12 +2,15 @@
  *  GET /api/v1/me/report[?user_id=], answered as {user_id, generated_at, html}.
  *
  *  The learner's own report, or, with user_id, a learner of a cohort the caller mentors (the
- *  mentees of the auth map); anyone else is told there is no such learner (404). The HTML is one
+ *  mentees of the auth map) or a member of an org the caller admins (identity is asked which orgs
+ *  that user is in); anyone else is told there is no such learner (404). The HTML is one
  *  self-contained page (inline CSS, print-friendly, no scripts, no external resources) with the
  *  figures of /me/stats, the last 12 weeks of activity and the achievements; every text from data
  *  is HTML-escaped. The bridge answers JSON only, so the page travels in the `html` field.
  */
 #include <string.h>
+#include "td_actor_call.h"
+#include "td_call_json.h"
 #include "td_analytics.h"
 #include "td_json.h"
 #include "td_mp.h"
@@ -80,6 +83,94 @@ s_row (s_buf_t *b, const char *label, int64_t v)
     s_raw (b, "</td></tr>\n");
 }
 
+//  An org admin asking about another user: identity says which orgs that user is in ("me" as
+//  that user, through the broker, without blocking); the report is rendered when one of them is
+//  an org the caller admins, else the answer is 404 as for anyone else.
+typedef struct {
+    td_call_t *call;                //  kept
+    char user [160];
+    json_t *admin_orgs;             //  the caller's org ids where they are admin, owned
+} s_ask_t;
+
+static int s_render (td_actor_t *self, td_call_t *call, const char *user);
+
+static void
+s_on_orgs (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_error_t *err)
+{
+    s_ask_t *a = (s_ask_t *) arg;
+    (void) err;
+    bool found = false;
+    if (reply && td_msg_status (reply) == 200) {
+        const msgpack_object *orgs = td_mp_get (td_msg_body (reply), "orgs");
+        for (uint32_t i = 0; orgs && orgs->type == MSGPACK_OBJECT_ARRAY
+                             && i < orgs->via.array.size && !found; i++) {
+            char id [64];
+            if (!td_mp_strcpy (td_mp_get (&orgs->via.array.ptr [i], "id"), id, sizeof id))
+                continue;
+            for (size_t k = 0; k < json_array_size (a->admin_orgs); k++)
+                if (!strcmp (id, json_string_value (json_array_get (a->admin_orgs, k))))
+                    found = true;
+        }
+    }
+    if (found)
+        s_render (actor, a->call, a->user);
+    else
+    if (!reply || (td_msg_status (reply) >= 500))
+        td_call_error_retry (a->call, TD_ERR_UNAVAILABLE, 1, NULL,
+                             "identity could not say which orgs the learner is in");
+    else
+        td_call_error (a->call, TD_ERR_NOT_FOUND, "user_id", "there is no such learner of yours");
+    json_decref (a->admin_orgs);
+    free (a);
+}
+
+//  Ask identity for user's orgs on behalf of an admin; 0 when the call was kept, -1 when it
+//  was answered here.
+static int
+s_ask_orgs (td_actor_t *self, td_call_t *call, const td_principal_t *p, const char *user)
+{
+    json_t *admin = json_array ();
+    for (size_t i = 0; admin && i < td_principal_org_count (p); i++) {
+        td_role_t role;
+        const char *org = td_principal_org_at (p, i, &role);
+        if (org && role == TD_ROLE_ADMIN)
+            json_array_append_new (admin, json_string (org));
+    }
+    if (!admin || json_array_size (admin) == 0 || !td_uuid_valid (user)) {
+        json_decref (admin);
+        td_call_error (call, TD_ERR_NOT_FOUND, "user_id", "there is no such learner of yours");
+        return -1;
+    }
+    s_ask_t *a = calloc (1, sizeof *a);
+    msgpack_sbuffer ab;
+    msgpack_sbuffer_init (&ab);
+    msgpack_packer pa;
+    msgpack_packer_init (&pa, &ab, msgpack_sbuffer_write);
+    msgpack_pack_map (&pa, 2);
+    td_mp_pack_kv_str (&pa, "kind", "user");
+    td_mp_pack_kv_str (&pa, "user", user);
+    td_request_spec_t spec = { .rid = td_call_rid (call), .type = "me",
+                               .auth = ab.data, .auth_size = ab.size };
+    td_error_t err;
+    int rc = -1;
+    if (a) {
+        a->call = call;
+        a->admin_orgs = admin;
+        snprintf (a->user, sizeof a->user, "%s", user);
+        td_call_keep (call);
+        rc = td_acall_send (td_ana_state (self)->acall, "identity", &spec, 10000, s_on_orgs, a,
+                            &err);
+    }
+    msgpack_sbuffer_destroy (&ab);
+    if (rc != 0) {
+        json_decref (admin);
+        free (a);
+        td_call_error_retry (call, TD_ERR_UNAVAILABLE, 1, NULL, "identity cannot be asked now");
+        return -1;
+    }
+    return 0;
+}
+
 int
 td_ana_report (td_actor_t *self, td_call_t *call)
 {
@@ -92,14 +183,24 @@ td_ana_report (td_actor_t *self, td_call_t *call)
     const msgpack_object *uo = td_mp_get (td_call_body (call), "user_id");
     snprintf (user, sizeof user, "%s", me);
     if (uo && uo->type != MSGPACK_OBJECT_NIL) {
-        if (!td_mp_strcpy (uo, user, sizeof user)
-        ||  (strcmp (user, me) && !td_principal_is_mentor_of (p, user))) {
+        if (!td_mp_strcpy (uo, user, sizeof user)) {
             td_principal_destroy (&p);
             td_call_error (call, TD_ERR_NOT_FOUND, "user_id", "there is no such learner of yours");
             return TD_ACTOR_OK;
         }
+        if (strcmp (user, me) && !td_principal_is_mentor_of (p, user)) {
+            s_ask_orgs (self, call, p, user);
+            td_principal_destroy (&p);
+            return TD_ACTOR_OK;
+        }
     }
     td_principal_destroy (&p);
+    return s_render (self, call, user);
+}
+
+static int
+s_render (td_actor_t *self, td_call_t *call, const char *user)
+{
     json_t *stats = td_ana_stats_json (self, call, user, NULL);
     if (!stats)
         return TD_ACTOR_OK;

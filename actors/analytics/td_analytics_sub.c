@@ -60,6 +60,27 @@ s_on_event (td_actor_t *actor, zsock_t *sock)
     }
 }
 
+bool
+td_ana_wanted (td_actor_t *actor, const char *topic, size_t len)
+{
+    td_ana_state_t *st = td_ana_state (actor);
+    for (int i = 0; s_prefixes [i]; i++)
+        if (strlen (s_prefixes [i]) <= len && !memcmp (topic, s_prefixes [i], strlen (s_prefixes [i])))
+            return true;
+    for (size_t i = 0; st->defs && i < st->defs->rule_count; i++) {
+        const char *t = st->defs->rules [i].type;
+        if (strlen (t) <= len && !memcmp (topic, t, strlen (t)))
+            return true;
+    }
+    return false;
+}
+
+void
+td_ana_seen_key (const char *source, const char *id, char *key, size_t size)
+{
+    snprintf (key, size, "%s\x1f%s", source? source: "", id? id: "");
+}
+
 int
 td_ana_sub_start (td_actor_t *actor)
 {
@@ -77,8 +98,8 @@ td_ana_sub_start (td_actor_t *actor)
     return td_actor_watch (actor, st->sub, s_on_event);
 }
 
-static void
-s_publish_all (td_actor_t *actor, json_t *out)
+void
+td_ana_publish_all (td_actor_t *actor, json_t *out)
 {
     for (size_t i = 0; i < json_array_size (out); i++) {
         json_t *e = json_array_get (out, i);
@@ -123,6 +144,14 @@ s_one (td_actor_t *actor, PGconn *conn, const void *bytes, size_t size, json_t *
     int rc = -1;
     const char *p [] = { td_msg_source (m), td_msg_id (m), td_msg_type (m), td_msg_time (m),
                          td_msg_org (m), td_msg_user (m), td_msg_subject (m), text };
+    td_ana_state_t *st = td_ana_state (actor);
+    if (st->seen) {
+        char key [512];
+        td_ana_seen_key (td_msg_source (m), td_msg_id (m), key, sizeof key);
+        if (zhashx_size (st->seen) >= TD_ANA_SEEN_MAX)
+            zhashx_purge (st->seen);        //  crude but bounded: a miss only costs a duplicate
+        zhashx_insert (st->seen, key, (void *) 1);
+    }
     PGresult *res = td_ana_q (conn,
         "INSERT INTO analytics_events (source, id, type, at, org_id, user_id, subject, data) "
         "VALUES ($1, $2, $3, $4::timestamptz, nullif ($5, ''), nullif ($6, ''), nullif ($7, ''), "
@@ -169,7 +198,7 @@ td_ana_ingest_batch (td_actor_t *actor, zchunk_t **chunks, size_t n)
         st->applied += counts.applied;
         st->duplicates += counts.duplicates;
         st->failed += counts.failed;
-        s_publish_all (actor, out);
+        td_ana_publish_all (actor, out);
         json_decref (out);
         return 0;
     }

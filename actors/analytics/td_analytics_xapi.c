@@ -37,21 +37,9 @@
 int
 td_ana_xapi (td_actor_t *self, td_call_t *call)
 {
-    td_principal_t *p = td_ana_principal (call);
-    if (!p)
+    char org [64], since [48] = "";
+    if (!td_ana_org_admin (call, org, sizeof org, "the org's xAPI record"))
         return TD_ACTOR_OK;
-    char org [64], since [48] = "", buf [24];
-    bool visible = td_ana_param (call, "id", org, sizeof org) && td_principal_in_org (p, org);
-    bool allowed = visible && (td_principal_is_org_admin (p, org) || td_principal_is_org_key (p, org));
-    td_principal_destroy (&p);
-    if (!visible) {
-        td_call_error (call, TD_ERR_NOT_FOUND, "id", "there is no such org");
-        return TD_ACTOR_OK;
-    }
-    if (!allowed) {
-        td_call_error (call, TD_ERR_FORBIDDEN, NULL, "only the org's admins export its record");
-        return TD_ACTOR_OK;
-    }
     const msgpack_object *so = td_mp_get (td_call_body (call), "since");
     if (so && so->type != MSGPACK_OBJECT_NIL
     &&  (!td_mp_strcpy (so, since, sizeof since) || !td_ana_rfc3339 (since))) {
@@ -60,22 +48,9 @@ td_ana_xapi (td_actor_t *self, td_call_t *call)
         return TD_ACTOR_OK;
     }
     int64_t limit = 100, cursor = 0;
-    struct { const char *key; int64_t min, max, *v; } ints [] = {
-        { "limit", 1, 500, &limit }, { "cursor", 0, INT64_MAX, &cursor } };
-    for (size_t i = 0; i < 2; i++) {
-        const msgpack_object *o = td_mp_get (td_call_body (call), ints [i].key);
-        if (!o || o->type == MSGPACK_OBJECT_NIL)
-            continue;
-        char *end;
-        int64_t v;
-        if (!td_mp_strcpy (o, buf, sizeof buf) || !*buf || (v = strtoll (buf, &end, 10), *end)
-        ||  v < ints [i].min || v > ints [i].max) {
-            td_call_error (call, TD_ERR_INVALID_INPUT, ints [i].key, "%s must be an integer "
-                           "from %lld", ints [i].key, (long long) ints [i].min);
-            return TD_ACTOR_OK;
-        }
-        *ints [i].v = v;
-    }
+    if (td_ana_int_param (call, "limit", 1, 500, &limit)
+    ||  td_ana_int_param (call, "cursor", 0, INT64_MAX, &cursor))
+        return TD_ACTOR_OK;
     const td_config_t *cfg = td_actor_config (self);
     char home [320], ls [24], cs [24];
     snprintf (home, sizeof home, "http://%s:%d", cfg->http_host, cfg->http_port);

@@ -4,10 +4,14 @@
  *  the XPUB go back up the XSUB so publishers filter at the source. Each wake-up drains up to a
  *  batch per socket so neither direction starves the other. The XPUB keeps ZeroMQ's default
  *  behaviour for a slow subscriber (it drops for that subscriber, never blocks): events are
- *  best-effort by design (DESIGN.md principle 3).
+ *  best-effort by design (DESIGN.md principle 3). What makes them durable is the journal: with
+ *  TUTORD_DB set, every event forwarded is also offered (a reference-counted copy, never a wait)
+ *  to td_evjournal, which appends it to PostgreSQL for consumers that were away.
  */
 #include "td_evproxy.h"
 #include <stdlib.h>
+#include <string.h>
+#include "td_evjournal.h"
 #include "td_log.h"
 
 #define BATCH 256
@@ -16,25 +20,38 @@ struct td_evproxy {
     zactor_t *actor;
     zsock_t *xsub;                  //  handed to the actor thread once it runs
     zsock_t *xpub;
+    td_evjournal_t *journal;        //  NULL when off
 };
 
-//  Move one whole multipart message from src to dst. 0, or -1 when nothing was waiting.
+//  Move one whole multipart message from src to dst. 0, or -1 when nothing was waiting. With a
+//  journal (push set), a two-part event [topic, body] is also offered to it.
 static int
-s_move (void *src, void *dst)
+s_move (void *src, void *dst, td_evjournal_t *journal, zsock_t *push)
 {
     bool first = true, more = true;
+    int parts = 0;
+    zmq_msg_t topic;
+    zmq_msg_init (&topic);
     while (more) {
         zmq_msg_t part;
         zmq_msg_init (&part);
         if (zmq_msg_recv (&part, src, first? ZMQ_DONTWAIT: 0) < 0) {
             zmq_msg_close (&part);
+            zmq_msg_close (&topic);
             return first? -1: 0;
         }
         first = false;
         more = zmq_msg_more (&part);
+        parts++;
+        if (push && parts == 1 && more)
+            zmq_msg_copy (&topic, &part);
+        else
+        if (push && parts == 2 && !more)
+            td_evjournal_offer (journal, push, &topic, &part);
         if (zmq_msg_send (&part, dst, more? ZMQ_SNDMORE: 0) < 0)
             zmq_msg_close (&part);  //  dropped (no subscriber / HWM): best-effort
     }
+    zmq_msg_close (&topic);
     return 0;
 }
 
@@ -50,20 +67,27 @@ s_proxy (zsock_t *pipe, void *args)
         return;
     }
     zpoller_set_nonstop (poller, true);
+    zsock_t *push = self->journal? td_evjournal_connect (self->journal): NULL;
+    if (self->journal && !push)
+        td_error ("broker", NULL, "the event journal cannot be fed; events are not journaled");
+    //  Publishers filter at the source by what is subscribed downstream; the journal wants every
+    //  event, also those nobody listens to right now (a consumer that is down), so the proxy
+    //  subscribes to everything upstream itself. The XPUB still filters per subscriber.
+    if (push) {
+        unsigned char all = 1;
+        if (zmq_send (xsub, &all, 1, 0) != 1)
+            td_error ("broker", NULL, "the event journal cannot subscribe upstream");
+    }
     while (true) {
         void *which = zpoller_wait (poller, -1);
-        if (which == pipe) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || streq (command, "$TERM");
-            zstr_free (&command);
-            if (term)
-                break;
-        }
-        for (int i = 0; i < BATCH && s_move (xsub, xpub) == 0; i++)
+        if (which == pipe && td_evjournal_pipe_stop (pipe))
+            break;
+        for (int i = 0; i < BATCH && s_move (xsub, xpub, self->journal, push) == 0; i++)
             ;
-        for (int i = 0; i < BATCH && s_move (xpub, xsub) == 0; i++)
+        for (int i = 0; i < BATCH && s_move (xpub, xsub, NULL, NULL) == 0; i++)
             ;
     }
+    zsock_destroy (&push);
     zpoller_destroy (&poller);
 }
 
@@ -83,6 +107,14 @@ td_evproxy_new (const char *events_in, const char *events_out)
         td_evproxy_destroy (&self);
         return NULL;
     }
+    //  The journal: on when this process has TUTORD_DB (a process that runs only the broker
+    //  without it has none), unless TUTORD_EVENTS_JOURNAL=0.
+    const char *db = getenv ("TUTORD_DB"), *on = getenv ("TUTORD_EVENTS_JOURNAL");
+    if (db && *db && !(on && strcmp (on, "0") == 0)) {
+        self->journal = td_evjournal_new (db);
+        if (!self->journal)
+            td_warn ("broker", NULL, "the event journal cannot start; events are not journaled");
+    }
     //  From here the sockets belong to the proxy thread (a hand-off: thread creation is the
     //  memory barrier ZeroMQ asks for when a socket changes threads).
     self->actor = zactor_new (s_proxy, self);
@@ -100,6 +132,7 @@ td_evproxy_destroy (td_evproxy_t **self_p)
         return;
     td_evproxy_t *self = *self_p;
     zactor_destroy (&self->actor);  //  the thread has stopped using the sockets when this returns
+    td_evjournal_destroy (&self->journal);  //  after the proxy: it flushes what it was given
     zsock_destroy (&self->xsub);
     zsock_destroy (&self->xpub);
     free (self);

@@ -466,7 +466,9 @@ def test_actor_killed_mid_stream_then_replayed(tutord_factory):
             plane.send(*e)
         settle(t, plane)
         st = status(t)
-        assert st["duplicates"] == 5, st
+        # the 5 replayed, plus what the restarted actor re-read from the event journal after its
+        # saved cursor (test_analytics_journal.py): all found in the log, none counted
+        assert st["duplicates"] >= 5, st
         s = stats(w, "learner", as_of="2026-01-10")
         assert s["xp"] == 18 and s["counters"]["reviews"] == 9
         assert achievements(w, "learner")["first-review"]["unlocked"]

@@ -18,6 +18,14 @@ TUTORD_DB (an existing, migrated database; the analytics tables are emptied firs
      30 real users (registered through the API) active every day of the year;
   3. times BENCH_CALLS (default 400) sequential GETs of each read route over HTTP, p50/p99.
 Usage: TUTORD_DB=... tools/bench/bench_analytics.py
+
+`bench_analytics.py plane` measures instead what the event journal (issue 8 point 5,
+actors/core/td_evjournal.c) costs the event plane, in one run: a tutord with only the broker and
+the bridge (TUTORD_ACTORS=broker,web) is started twice, with the journal off
+(TUTORD_EVENTS_JOURNAL=0) and on; each time BENCH_PLANE_EVENTS (default 100000) envelopes of a
+realistic size are published as fast as the socket takes them, and a subscriber counts what
+comes out of the proxy: events/s through the plane before and after, events lost, and (journal
+on) how long until every event is in events_journal, i.e. the journal's own rate.
 """
 
 import http.client as hc
@@ -40,6 +48,9 @@ EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
 LEARNERS = int(os.environ.get("BENCH_LEARNERS", "100000"))
 DENSITY = int(os.environ.get("BENCH_DENSITY", "7"))
 CALLS = int(os.environ.get("BENCH_CALLS", "400"))
+# the events' times spread over this many days back: 300 (default) is a history; 1 is live traffic,
+# where every XP event of an org also lands in this week's league (td_analytics_league.c)
+SPREAD = max(1, int(os.environ.get("BENCH_SPREAD_DAYS", "300")))
 
 
 def free_ports(n):
@@ -50,6 +61,32 @@ def free_ports(n):
     for s in socks:
         s.close()
     return ports
+
+
+def server_env(prefix, **extra):
+    """The environment of a tutord on free ports with a TUTORD_VAR of its own."""
+    p_http, p_broker, p_ev, p_evin = free_ports(4)
+    var = tempfile.mkdtemp(prefix=prefix)
+    env = dict(os.environ, TUTORD_VAR=var, TUTORD_DB=DB, TUTORD_HTTP="127.0.0.1:%d" % p_http,
+               TUTORD_BROKER="tcp://127.0.0.1:%d" % p_broker,
+               TUTORD_EVENTS="tcp://127.0.0.1:%d" % p_ev,
+               TUTORD_EVENTS_IN="tcp://127.0.0.1:%d" % p_evin, TUTORD_LOG_LEVEL="warn", **extra)
+    return env, var
+
+
+def start_server(env, var, healthy=(200,)):
+    """Start tutord and wait (30 s at most) until /health answers one of healthy."""
+    log = open(os.path.join(var, "tutord.out"), "wb")
+    proc = subprocess.Popen([os.path.join(BUILD, "tutord")], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, cwd=var)
+    for _ in range(300):
+        try:
+            if request(env["TUTORD_HTTP"], "GET", "/health")[0] in healthy:
+                break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return proc
 
 
 def psql(sql):
@@ -84,29 +121,17 @@ def main():
     for b in ("tutord", "tutorctl"):
         if not os.access(os.path.join(BUILD, b), os.X_OK):
             sys.exit("%s/%s is missing: cmake --build %s" % (BUILD, b, BUILD))
-    p_http, p_broker, p_ev, p_evin = free_ports(4)
-    var = tempfile.mkdtemp(prefix="tutord-bench-ana-")
-    env = dict(os.environ, TUTORD_VAR=var, TUTORD_DB=DB, TUTORD_HTTP="127.0.0.1:%d" % p_http,
-               TUTORD_BROKER="tcp://127.0.0.1:%d" % p_broker,
-               TUTORD_EVENTS="tcp://127.0.0.1:%d" % p_ev,
-               TUTORD_EVENTS_IN="tcp://127.0.0.1:%d" % p_evin, TUTORD_LOG_LEVEL="warn",
-               TUTORD_RATE_PER_TOKEN="1000000", TUTORD_RATE_BURST="1000000",
-               TUTORD_ARGON2_OPSLIMIT="1", TUTORD_ARGON2_MEMLIMIT_KIB="8192")
+    env, var = server_env("tutord-bench-ana-", TUTORD_RATE_PER_TOKEN="1000000",
+                          TUTORD_RATE_BURST="1000000", TUTORD_ARGON2_OPSLIMIT="1",
+                          TUTORD_ARGON2_MEMLIMIT_KIB="8192")
     env.pop("TUTORD_ACTORS", None)
     http = env["TUTORD_HTTP"]
     psql("TRUNCATE analytics_events, analytics_learners, analytics_activity, analytics_counters, "
-         "analytics_days, analytics_board, analytics_unlocks, analytics_meta")
-    log = open(os.path.join(var, "tutord.out"), "wb")
-    proc = subprocess.Popen([os.path.join(BUILD, "tutord")], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, cwd=var)
+         "analytics_days, analytics_board, analytics_unlocks, analytics_meta, "
+         "analytics_league_members, analytics_league_tiers, analytics_league_weeks, "
+         "analytics_league_fill, events_journal")
+    proc = start_server(env, var)
     try:
-        for _ in range(300):
-            try:
-                if request(http, "GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
         print("# bench_analytics: %s, load average %s" % (BUILD, open("/proc/loadavg").read().split()[0]))
 
         # 1. absorb
@@ -133,7 +158,7 @@ def main():
         frames = []
         for i, (t, user, data) in enumerate(kinds):
             env_ = {"id": uuid.uuid4().hex, "type": t, "source": "tutord/bench",
-                    "time": now_iso(-86400 * (i % 300)), "org": org, "user": user, "subject": None,
+                    "time": now_iso(-86400 * (i % SPREAD)), "org": org, "user": user, "subject": None,
                     "data": data}
             frames.append((t.encode(), msgpack.packb(env_, use_bin_type=True)))
         sentinel = {"id": uuid.uuid4().hex, "type": "session.sentinel", "source": "tutord/bench",
@@ -246,8 +271,99 @@ def main():
         proc.wait(timeout=30)
         log.close()
         psql("TRUNCATE analytics_events, analytics_learners, analytics_activity, analytics_counters, "
-             "analytics_days, analytics_board, analytics_unlocks, analytics_meta")
+             "analytics_days, analytics_board, analytics_unlocks, analytics_meta, "
+         "analytics_league_members, analytics_league_tiers, analytics_league_weeks, "
+         "analytics_league_fill, events_journal")
+
+
+def cpu_s(pid):
+    """User + system CPU seconds a process has used (every thread), from /proc."""
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def plane():
+    if not DB:
+        sys.exit("set TUTORD_DB to a migrated database (events_journal is emptied)")
+    n = int(os.environ.get("BENCH_PLANE_EVENTS", "100000"))
+    print("# bench_analytics plane: %s, %d events, load average %s" % (
+        BUILD, n, open("/proc/loadavg").read().split()[0]))
+    org = str(uuid.uuid4())
+    frames = []
+    for i in range(n):
+        env_ = {"id": uuid.uuid4().hex, "type": "bench.event", "source": "tutord/bench",
+                "time": now_iso(), "org": org, "user": "bench-u%d" % (i % 1000), "subject": None,
+                "data": {"submission_id": "s%d" % i, "item_id": "i%d" % (i % 50),
+                         "verdict": "accepted", "score": 1.0, "passed": True, "kind": "exercise"}}
+        frames.append((b"bench.event", msgpack.packb(env_, use_bin_type=True)))
+    results = {}
+    for journal in ("0", "1"):
+        psql("TRUNCATE events_journal")
+        env, var = server_env("tutord-bench-plane-", TUTORD_ACTORS="broker,web",
+                              TUTORD_EVENTS_JOURNAL=journal)
+        # only the broker and the bridge: /health says 503 (degraded), which is enough here
+        proc = start_server(env, var, healthy=(200, 503))
+        try:
+            ctx = zmq.Context.instance()
+            sub = ctx.socket(zmq.SUB)
+            sub.setsockopt(zmq.RCVHWM, 0)
+            sub.setsockopt(zmq.SUBSCRIBE, b"bench.")
+            sub.connect(env["TUTORD_EVENTS"])
+            pub = ctx.socket(zmq.PUB)
+            pub.setsockopt(zmq.SNDHWM, 0)
+            pub.connect(env["TUTORD_EVENTS_IN"])
+            # wait until the subscription has travelled upstream
+            probe = (b"bench.probe", b"x")
+            while True:
+                pub.send_multipart(probe)
+                if sub.poll(100):
+                    while sub.poll(50):
+                        sub.recv_multipart()
+                    break
+            got = 0
+            cpu0 = cpu_s(proc.pid)
+            t0 = time.monotonic()
+            last = t0
+            for i, f in enumerate(frames):
+                pub.send_multipart(f)
+                while sub.poll(0):
+                    sub.recv_multipart()
+                    got += 1
+                    last = time.monotonic()
+            while sub.poll(2000):
+                sub.recv_multipart()
+                got += 1
+                last = time.monotonic()
+            rate = got / (last - t0) if last > t0 else 0
+            line = "journal %-3s: %7d events/s through the plane, %d of %d received" % (
+                "on" if journal == "1" else "off", rate, got, n)
+            if journal == "1":
+                end = time.monotonic() + 120
+                while True:
+                    rows = int(psql("SELECT count(*) FROM events_journal WHERE topic = 'bench.event'"))
+                    if rows >= n or time.monotonic() > end:
+                        break
+                    time.sleep(0.05)
+                line += "; %d journaled in %.2f s (%d events/s)" % (rows, time.monotonic() - t0,
+                                                                    rows / (time.monotonic() - t0))
+            cpu = cpu_s(proc.pid) - cpu0
+            line += "; tutord CPU %.2f s = %.1f us/event" % (cpu, 1e6 * cpu / n)
+            print(line)
+            results[journal] = rate
+            results["cpu" + journal] = cpu
+            pub.close(0)
+            sub.close(0)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    if results.get("0"):
+        print("journal cost on the plane: %.1f %% of events/s (the publisher, one Python thread, "
+              "is usually the limit: compare the CPU)" % (
+                  100.0 * (results["0"] - results["1"]) / results["0"]))
+        print("journal cost in CPU: %.1f us/event more in the broker's process (proxy copy + "
+              "writer thread + libpq)" % (1e6 * (results["cpu1"] - results["cpu0"]) / n))
+    psql("TRUNCATE events_journal")
 
 
 if __name__ == "__main__":
-    main()
+    plane() if sys.argv[1:2] == ["plane"] else main()

@@ -1,0 +1,117 @@
+"""The event journal (issue 8 point 5): events published while analytics is down are applied
+when it comes back, each exactly once.
+
+Why: PUB/SUB drops what nobody is subscribed to. The broker's event proxy appends every event
+to events_journal (batched, on its own connection, queueing while PostgreSQL is away), and
+analytics reads the journal after its cursor when it starts and every second. Here analytics
+runs in a process of its own, which is killed; while it is down PostgreSQL is also restarted
+and events are published (new ones and repeats of old ones); analytics started again takes
+every missed event once, and a further restart takes nothing twice.
+"""
+
+import re
+import time
+import uuid
+
+from test_analytics import ACC, Plane, _now, settle, status
+from test_analytics_pg import private_pg, xp_of  # noqa: F401 (a fixture)
+
+
+def _wait(what, cond, timeout=30):
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, what
+        time.sleep(0.2)
+
+
+def _status(t, timeout=40):
+    """status, retried while the broker still routes to the killed worker (503)."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            return status(t)
+        except AssertionError:
+            assert time.monotonic() < end, "analytics does not answer"
+            time.sleep(0.3)
+
+
+def test_events_published_while_analytics_is_down(tutord_factory, private_pg):  # noqa: F811
+    pg = private_pg
+    # a server without every service answers /health 503 (degraded): the start does not wait
+    # for a 200 that never comes
+    main = tutord_factory(wait_s=5, TUTORD_DB=pg.conninfo, TUTORD_ACTORS="broker,web")
+
+    def analytics():
+        return tutord_factory(wait_s=5, TUTORD_DB=pg.conninfo, TUTORD_ACTORS="web,analytics",
+                              TUTORD_BROKER=main.broker, TUTORD_EVENTS_IN=main.events_in,
+                              TUTORD_EVENTS=main.events, TUTORD_HEARTBEAT_MS="200")
+
+    def workers():
+        m = re.search(r'^tutord_broker_workers\{service="analytics"\} (\d+)$',
+                      main.request("GET", "/metrics")[2].decode(), re.M)
+        return int(m.group(1)) if m else 0
+
+    def kill(t):
+        t.proc.kill()
+        t.check_exit = False
+        t.proc.wait()
+        # the broker forgets the dead worker (missed heartbeats) before the next one starts, so
+        # no request of the test is routed to it
+        _wait("the broker kept the killed analytics worker", lambda: workers() == 0)
+
+    def start():
+        t = analytics()
+        _wait("the new analytics worker did not register", lambda: workers() == 1)
+        return t
+
+    def counts(user):
+        return dict(line.split("|") for line in pg.psql(
+            "SELECT type, count(*) FROM analytics_events WHERE user_id = '%s' GROUP BY 1"
+            % user).splitlines())
+
+    ana = analytics()
+    plane = Plane(main)
+    try:
+        user = "jr-" + uuid.uuid4().hex
+        seen = [plane.send("srs.reviewed", user, _now(-100 - i), {"card_id": "a%d" % i})
+                for i in range(3)]
+        settle(main, plane)
+        assert xp_of(pg, user) == 6
+        assert int(pg.psql("SELECT count(*) FROM events_journal WHERE topic = 'srs.reviewed'")) >= 3
+
+        # analytics goes down; PostgreSQL restarts while events are published
+        kill(ana)
+        pg.stop()
+        try:
+            missed = [plane.send("grade.result", user, _now(-50 + i),
+                                 dict(ACC, item_id="it-%d" % i)) for i in range(5)]
+            missed += [plane.send("srs.reviewed", user, _now(-40 + i), {"card_id": "b%d" % i})
+                       for i in range(2)]
+            plane.replay(seen)                      # repeats of events already applied
+            time.sleep(0.5)                         # the journal holds them in memory meanwhile
+        finally:
+            pg.start()
+        _wait("the journal did not write the events once PostgreSQL was back", lambda: int(pg.psql(
+            "SELECT count(*) FROM events_journal WHERE encode (body, 'escape') ~ '(%s)'"
+            % "|".join(e["id"] for e in missed))) == len(missed))
+
+        ana = start()
+        # 3 + 2 reviews (2 XP each), 5 accepted submissions (10 + 1 each): 65
+        _wait("analytics did not catch up from the journal", lambda: xp_of(pg, user) == 65)
+        st = _status(main)
+        assert st["journal_taken"] >= 7 and st["journal_cursor"] > 0, st
+        time.sleep(2.5)
+        assert xp_of(pg, user) == 65
+        c = counts(user)
+        assert c["srs.reviewed"] == "5" and c["grade.result"] == "5" and c["analytics.xp"] == "10", c
+
+        # and once more: a restart reads on from its saved cursor and counts nothing twice
+        cursor = st["journal_cursor"]
+        kill(ana)
+        ana = start()
+        _wait("analytics did not come back", lambda: _status(main)["journal_cursor"] >= cursor)
+        time.sleep(2.5)
+        assert xp_of(pg, user) == 65 and counts(user) == c
+        assert int(pg.psql("SELECT value FROM analytics_meta WHERE key = 'journal_cursor'")) >= cursor
+    finally:
+        plane.close()
