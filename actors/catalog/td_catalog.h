@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include "td_access.h"
 #include "td_actor.h"
+#include "td_actor_call.h"
 
 //  The fixed org id of the built-in catalog (seeds with "org_slug": null); no identity row.
 #define TD_CAT_BUILTIN_ORG "tutord"
@@ -112,6 +113,30 @@ const void *td_cat_cache_get (td_cat_cache_t *self, const char *course, const ch
                               int modules, size_t *size);
 void td_cat_cache_put (td_cat_cache_t *self, const char *course, const char *version, int modules,
                        const void *data, size_t size);
+//  The access inputs of courses (td_catalog_rows.c, CATALOG.md §8): course rows as
+//  td_cat_gate reads them, kept while a LISTEN on tutord_catalog (schema/0020) is up and dropped
+//  by its notifications, which are drained before every lookup.
+typedef struct td_cat_rows td_cat_rows_t;
+td_cat_rows_t *td_cat_rows_new (const char *conninfo);
+void td_cat_rows_destroy (td_cat_rows_t **self_p);
+td_cat_rows_t *td_catalog_rows (td_actor_t *actor);        //  NULL before init
+//  Connect and LISTEN when down (blocking, connect_timeout 2 s); on the tick and at start.
+void td_cat_rows_connect (td_cat_rows_t *self);
+void td_cat_rows_tick (td_cat_rows_t *self);
+//  The course's row into out (published evaluated with the clock now); false when not kept or
+//  the listener is down.
+bool td_cat_rows_get (td_cat_rows_t *self, const char *id, td_cat_course_t *out);
+//  Keep a row just read (status_published: its status column; publish_at_us -1 for none).
+void td_cat_rows_put (td_cat_rows_t *self, const td_cat_course_t *c, bool status_published,
+                      int64_t publish_at_us);
+//  Drip: the modules released to the cohorts (a text[] literal) of a course whose row is kept,
+//  while the clock is before until_us (the next release instant; INT64_MAX: none to come).
+bool td_cat_rows_released_get (td_cat_rows_t *self, const char *id, const char *cohorts,
+                               int *modules);
+void td_cat_rows_released_put (td_cat_rows_t *self, const char *id, const char *cohorts,
+                               int modules, int64_t until_us);
+//  Drop one course (id NULL: all): the actor's own writes call it.
+void td_cat_rows_forget (td_cat_rows_t *self, const char *id);
 //  Announce the modules released to cohorts since the last tick (catalog.published).
 void td_catalog_drip_tick (td_actor_t *actor);
 //  Publish an event of the catalog (data stolen; NULL data publishes nothing).
@@ -124,6 +149,39 @@ void td_catalog_item_opened (td_actor_t *actor, td_call_t *call, const char *use
 //  an item, -1 database failure.
 int td_catalog_apply_result (td_actor_t *actor, const char *submission_id, const char *user,
                              const char *item_id, bool passed, const char *finished_at);
+//  catalog.progress (and lesson/course completed when completed_now) after an item of user
+//  changed status.
+void td_cat_announce_progress (td_actor_t *actor, const char *rid, const char *user,
+                               const char *item, const char *status, bool completed_now);
+//  The result of an apply statement whose row is (count inserted, status before, status after,
+//  third?): true when it inserted, with the statuses (and the third column) copied; clears res.
+bool td_cat_applied (PGresult *res, char *before, char *after, char *third, size_t size);
+//  Named cursors of the catch-up feeds (catalog_sync); cursor NULL forgets the name.
+void td_cat_sync_save (td_actor_t *actor, const char *name, const char *cursor);
+//  Ask service's feed verb (result.list, answer.list) as system for the page after the cursor
+//  stored under name: {since?, limit}. 0 when sent (fn runs once), -1 when not.
+int td_cat_feed_send (td_actor_t *actor, td_acall_t *acall, const char *name, const char *service,
+                      const char *type, td_acall_fn *fn, void *arg);
+
+//  A feed's reply (result.list, answer.list): its body when 200; NULL after logging, and after
+//  forgetting the cursor stored under name when the feed refused it (400 since).
+const msgpack_object *td_cat_feed_page (td_actor_t *actor, const td_msg_t *reply,
+                                        const td_error_t *err, const char *name, const char *type);
+//  Store the page's next cursor under name; true when the feed says there is more now.
+bool td_cat_feed_next (td_actor_t *actor, const msgpack_object *body, const char *name);
+
+//  Progress from practice sessions (td_catalog_session.c, CATALOG.md §6).
+#define TD_CAT_GRAMMAR_RIGHT    3                       //  right answers that complete a topic
+#define TD_CAT_ANSWERS_SYNC     "session.answer.list"   //  catalog_sync name of the cursor
+//  Apply one answered question, once per question id. 1 applied, 0 duplicate or not an item
+//  of kind vocabulary / grammar, -1 database failure.
+int td_catalog_apply_answer (td_actor_t *actor, const char *question_id, const char *user,
+                             const char *item_id, bool correct, const char *answered_at);
+//  A session.answered event.
+void td_cat_answer_event (td_actor_t *actor, const td_msg_t *ev);
+//  Apply an answer.list page (reply NULL: err); true when another page should be asked now.
+bool td_cat_answers_page (td_actor_t *actor, const td_msg_t *reply, const td_error_t *err);
+
 //  Remove from an item (with kind and content) what learners must never see (CATALOG.md §1).
 void td_cat_learner_item (json_t *item);
 

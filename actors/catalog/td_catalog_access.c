@@ -141,7 +141,8 @@ td_cat_access (const td_principal_t *p, const td_cat_course_t *c)
 #define S_COURSE_COLUMNS "SELECT c.id, c.org_id, CASE WHEN " TD_CAT_RELEASED \
     " THEN 'published' ELSE c.status END, c.visibility," \
     " c.tree_version || ':' || c.updated_at::text, EXISTS (SELECT 1 FROM catalog_course_cohorts k" \
-    " WHERE k.course_id = c.id) FROM catalog_courses c"
+    " WHERE k.course_id = c.id), c.status = 'published'," \
+    " coalesce ((extract (epoch FROM c.publish_at) * 1000000)::bigint, -1) FROM catalog_courses c"
 static const char *s_course_of [] = {
     S_COURSE_COLUMNS " WHERE c.id = $1::uuid",
     S_COURSE_COLUMNS " JOIN catalog_modules m ON m.course_id = c.id WHERE m.id = $1::uuid",
@@ -169,25 +170,39 @@ td_cat_gate (td_actor_t *actor, td_call_t *call, td_cat_level_t level, bool auth
         td_call_error (call, TD_ERR_NOT_FOUND, "id", "there is no such %s", s_level_name [level]);
         return NULL;
     }
-    const char *params [] = { id };
-    PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call), s_course_of [level], 1,
-                                params);
-    if (!res) {
-        td_principal_destroy (&p);
-        td_cat_db_down (call);
-        return NULL;
-    }
+    //  a course's row comes from the actor's cache when it holds it (td_catalog_rows.c)
+    td_cat_rows_t *rows = td_catalog_rows (actor);
     td_cat_access_t a = TD_CAT_NONE;
-    if (PQntuples (res) == 1) {
-        snprintf (course->id, sizeof course->id, "%s", PQgetvalue (res, 0, 0));
-        snprintf (course->org, sizeof course->org, "%s", PQgetvalue (res, 0, 1));
-        course->published = strcmp (PQgetvalue (res, 0, 2), "published") == 0;
-        course->public_ = strcmp (PQgetvalue (res, 0, 3), "public") == 0;
-        snprintf (course->version, sizeof course->version, "%s", PQgetvalue (res, 0, 4));
-        course->dripped = strcmp (PQgetvalue (res, 0, 5), "t") == 0;
-        a = td_cat_access (p, course);
+    bool found = level == TD_CAT_COURSE && td_cat_rows_get (rows, id, course);
+    if (!found) {
+        const char *params [] = { id };
+        PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call), s_course_of [level],
+                                    1, params);
+        if (!res) {
+            td_principal_destroy (&p);
+            td_cat_db_down (call);
+            return NULL;
+        }
+        if (PQntuples (res) == 1) {
+            found = true;
+            snprintf (course->id, sizeof course->id, "%s", PQgetvalue (res, 0, 0));
+            snprintf (course->org, sizeof course->org, "%s", PQgetvalue (res, 0, 1));
+            course->published = strcmp (PQgetvalue (res, 0, 2), "published") == 0;
+            course->public_ = strcmp (PQgetvalue (res, 0, 3), "public") == 0;
+            snprintf (course->version, sizeof course->version, "%s", PQgetvalue (res, 0, 4));
+            course->dripped = strcmp (PQgetvalue (res, 0, 5), "t") == 0;
+            td_cat_rows_put (rows, course, strcmp (PQgetvalue (res, 0, 6), "t") == 0,
+                             strtoll (PQgetvalue (res, 0, 7), NULL, 10));
+        }
+        PQclear (res);
     }
-    PQclear (res);
+    if (found) {
+        a = td_cat_access (p, course);
+        if (author)
+            //  the verb is about to change the course (or its tree, or its cohort links):
+            //  nothing this actor reads after it may come from before it
+            td_cat_rows_forget (rows, course->id);
+    }
     if (a == TD_CAT_NONE || (author && a != TD_CAT_AUTHOR)) {
         td_principal_destroy (&p);
         if (a == TD_CAT_NONE)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "td_catalog.h"
 #include "grader/td_grade_job.h"
+#include "grader/td_grade_limits.h"
 
 #define MAX_TITLE       200
 #define MAX_DESCRIPTION 20000
@@ -244,6 +245,27 @@ s_question (const json_t *c, const char *prefix, td_error_t *err)
     return 0;
 }
 
+//  An exercise's own sandbox limits for the grader (CATALOG.md §1), checked by the grader's own
+//  parser against its maxima (td_grade_limits.h), so a stored exercise is one the grader runs
+//  with the limits it says.
+static int
+s_limits (const json_t *c, const char *prefix, td_error_t *err)
+{
+    const json_t *limits = json_object_get (c, "limits");
+    if (!limits)
+        return 0;
+    td_limits_t max, lim;
+    td_grade_limits_max (&max);
+    td_limits_default (&lim);
+    td_error_t gerr;
+    td_error_clear (&gerr);
+    if (td_grade_limits_apply (limits, &max, false, &lim, &gerr) == 0)
+        return 0;
+    char name [256];
+    snprintf (name, sizeof name, "%s%s", prefix, *gerr.field? gerr.field: "limits");
+    return td_error_set (err, TD_ERR_INVALID_INPUT, name, "%s%s", prefix, gerr.message);
+}
+
 static int
 s_exercise (const json_t *c, const char *prefix, td_error_t *err)
 {
@@ -255,7 +277,8 @@ s_exercise (const json_t *c, const char *prefix, td_error_t *err)
      || s_text (c, "instructions", true, false, MAX_TEXT, prefix, err)
      || s_text (c, "starter_code", false, true, TD_GRADE_MAX_CODE, prefix, err)
      || s_text (c, "solution", false, true, TD_GRADE_MAX_CODE, prefix, err)
-     || s_strings (c, "hints", false, prefix, err))
+     || s_strings (c, "hints", false, prefix, err)
+     || s_limits (c, prefix, err))
         return -1;
     const json_t *exam = json_object_get (c, "exam");
     if (exam && !json_is_boolean (exam))

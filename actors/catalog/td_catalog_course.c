@@ -10,6 +10,7 @@
 #include "td_call_json.h"
 #include "td_catalog.h"
 #include "td_json.h"
+#include "td_limits.h"
 #include "td_mp.h"
 
 #define LIST_DEFAULT 20
@@ -56,6 +57,8 @@ td_catalog_release_tick (td_actor_t *actor)
         " WHERE status = 'draft' AND publish_at <= now () RETURNING id::text, slug, org_id", 0, NULL);
     if (!res)
         return;                     //  logged by td_db; the next tick tries again
+    if (PQntuples (res) > 0)
+        td_cat_rows_forget (td_catalog_rows (actor), NULL);    //  our own write (CATALOG.md §8)
     for (int i = 0; i < PQntuples (res); i++)
         td_catalog_announce (actor, PQgetvalue (res, i, 0), PQgetvalue (res, i, 1),
                              PQgetvalue (res, i, 2), NULL);
@@ -215,12 +218,26 @@ td_catalog_course_create (td_actor_t *actor, td_call_t *call)
 static int
 s_released (td_actor_t *actor, td_call_t *call, const char *course, const char *cohorts)
 {
+    td_cat_rows_t *rows = td_catalog_rows (actor);
+    int n = -1;
+    if (td_cat_rows_released_get (rows, course, cohorts, &n))
+        return n;
+    //  the count, and when it next changes: the earliest next release of the cohorts' links
+    //  (a link's count steps up at start + count x every days, catalog_drip_count)
     const char *params [] = { course, cohorts };
     PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call),
-        "SELECT coalesce (catalog_released_modules ($1::uuid, $2::text[]), 2147483647)", 2, params);
+        "SELECT coalesce (catalog_released_modules ($1::uuid, $2::text[]), 2147483647),"
+        " coalesce ((SELECT (extract (epoch FROM min (k.start_at + make_interval (secs =>"
+        "   catalog_drip_count (k.start_at, k.every_days, now ()) * k.every_days * 86400.0)))"
+        "   * 1000000)::bigint FROM catalog_course_cohorts k"
+        "   WHERE k.course_id = $1::uuid AND k.cohort_id = ANY ($2::text[])), -1)", 2, params);
     if (!res)
         return -1;
-    int n = PQntuples (res) == 1? atoi (PQgetvalue (res, 0, 0)): -1;
+    if (PQntuples (res) == 1) {
+        n = atoi (PQgetvalue (res, 0, 0));
+        int64_t until = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
+        td_cat_rows_released_put (rows, course, cohorts, n, until < 0? INT64_MAX: until);
+    }
     PQclear (res);
     return n;
 }
@@ -261,18 +278,24 @@ td_catalog_course_get (td_actor_t *actor, td_call_t *call)
     if (access == TD_CAT_AUTHOR)
         return td_cat_reply (call, 200, tree);
     td_cat_learner_tree (tree);
+    //  kept and sent as JSON text (ext 'J', PROTOCOL.md): the bridge copies it into the HTTP
+    //  reply as is, instead of walking a msgpack tree of the whole course on every read
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
     td_error_t err;
-    if (td_json_to_mp (tree, &pk, &err) == 0) {
+    char *text = json_dumps (tree, JSON_COMPACT);
+    size_t tlen = text? strlen (text): 0;
+    bool as_text = text && tlen > 0 && tlen <= TD_MAX_STRING;     //  else msgpack, as before
+    if (as_text? td_mp_pack_json_text (&pk, text, tlen) == 0: td_json_to_mp (tree, &pk, &err) == 0) {
         if (cache)
             td_cat_cache_put (cache, c.id, c.version, modules, buf.data, buf.size);
         td_call_reply (call, 200, buf.data, buf.size);
     }
     else
         td_call_error (call, TD_ERR_INTERNAL, NULL, "the catalog could not encode its answer");
+    free (text);
     msgpack_sbuffer_destroy (&buf);
     json_decref (tree);
     return TD_ACTOR_OK;

@@ -9,7 +9,8 @@
  *    request  (system only; anyone else 403)  {"item_id": uuid, "auth": <submitter's auth> | nil}
  *    reply    200 {item_id, course_id, module_id, lesson_id, org_id, kind, title,
  *                  content (whole: solution, answers and hidden tests included),
- *                  access: "none"|"read"|"author", may_submit: bool}
+ *                  access: "none"|"read"|"author", may_submit: bool,
+ *                  limits: the exercise's content.limits (sandbox limits) | null}
  *             404 item_id: no such item; 400 auth: the forwarded auth map is malformed.
  *  may_submit is true when the submitter may read the item's course (CATALOG.md §2): a
  *  published public course for any signed-in caller or key, an org course for its members and
@@ -92,6 +93,10 @@ td_catalog_item_grading (td_actor_t *actor, td_call_t *call)
         "title", PQgetvalue (res, 0, 8), "content", content,
         "access", names [access], "may_submit", access != TD_CAT_NONE): NULL;
     PQclear (res);
+    //  an exercise's own sandbox limits (validated on write, CATALOG.md §1), or null
+    if (reply)
+        json_object_set (reply, "limits", json_is_object (json_object_get (content, "limits"))?
+                         json_object_get (content, "limits"): json_null ());
     if (!reply)
         return td_call_error (call, TD_ERR_INTERNAL, NULL, "the item could not be encoded"),
                TD_ACTOR_OK;

@@ -4,6 +4,8 @@
  *  Sources: the grader's grade.result events (a SUB socket on the event plane, watched in the
  *  actor's loop), the grader's result.list as a catch-up for events lost while the catalog was
  *  down (an asynchronous call through the broker, td_actor_call.h, at start and on the tick),
+ *  the session actor's session.answered events and answer.list feed (td_catalog_session.c, the
+ *  same socket, client and cursor table),
  *  and item.get by an enrolled learner (started, last accessed; material is completed by being
  *  opened). Each grader result is applied once by submission id (catalog_grade_results), so the
  *  live event and the catch-up never count twice. Changes go out as catalog.progress,
@@ -14,6 +16,7 @@
 #include "td_call_json.h"
 #include "td_actor_call.h"
 #include "td_catalog.h"
+#include "td_catalog_enrol.h"     //  srs cards on enrolment (issue 6)
 #include "td_json.h"
 #include "td_log.h"
 #include "td_mp.h"
@@ -25,11 +28,21 @@
 #define SYNC_NAME          "grade.result.list"
 
 typedef struct {
-    zsock_t *sub;                   //  grade.result events
-    td_acall_t *acall;              //  result.list catch-up
+    zsock_t *sub;                   //  grade.result and session.answered events
+    td_acall_t *acall;              //  result.list and answer.list catch-ups
     int64_t next_catchup;           //  zclock_mono ms
+    bool results_inflight;          //  a result.list page is on its way
+    bool answers_inflight;          //  an answer.list page is on its way
     td_cat_cache_t *cache;          //  course.get's rendered learner trees
+    td_cat_rows_t *rows;            //  the access inputs of courses (td_catalog_rows.c)
 } s_state_t;
+
+td_cat_rows_t *
+td_catalog_rows (td_actor_t *actor)
+{
+    s_state_t *st = (s_state_t *) td_actor_state (actor);
+    return st? st->rows: NULL;
+}
 
 td_cat_cache_t *
 td_catalog_cache (td_actor_t *actor)
@@ -51,8 +64,8 @@ td_catalog_emit (td_actor_t *actor, const char *type, const char *user, const ch
 
 //  After an item (or a lesson's exam) of a learner changed status: catalog.progress, and when
 //  the change completed the lesson or the course, catalog.lesson_completed / course_completed.
-static void
-s_announce_progress (td_actor_t *actor, const char *rid, const char *user, const char *item,
+void
+td_cat_announce_progress (td_actor_t *actor, const char *rid, const char *user, const char *item,
                      const char *status, bool completed_now)
 {
     const char *params [] = { user, item };
@@ -117,11 +130,25 @@ td_catalog_item_opened (td_actor_t *actor, td_call_t *call, const char *user,
         snprintf (after, sizeof after, "%s", PQgetvalue (res, 0, 1));
         PQclear (res);
         if (strcmp (before, after) != 0)
-            s_announce_progress (actor, td_call_rid (call), user, item_id, after,
+            td_cat_announce_progress (actor, td_call_rid (call), user, item_id, after,
                                  strcmp (after, "completed") == 0);
         return;
     }
     PQclear (res);
+}
+
+bool
+td_cat_applied (PGresult *res, char *before, char *after, char *third, size_t size)
+{
+    bool applied = PQntuples (res) == 1 && atoi (PQgetvalue (res, 0, 0)) == 1;
+    if (applied) {
+        snprintf (before, size, "%s", PQgetvalue (res, 0, 1));
+        snprintf (after, size, "%s", PQgetvalue (res, 0, 2));
+        if (third)
+            snprintf (third, size, "%s", PQgetvalue (res, 0, 3));
+    }
+    PQclear (res);
+    return applied;
 }
 
 int
@@ -162,22 +189,14 @@ td_catalog_apply_result (td_actor_t *actor, const char *submission_id, const cha
         return td_catalog_apply_result (actor, submission_id, user, item_id, passed, NULL);
     if (!res)
         return -1;
-    int applied = 0;
     char before [16] = "", after [16] = "", exam [16] = "";
-    if (PQntuples (res) == 1 && atoi (PQgetvalue (res, 0, 0)) == 1) {
-        applied = 1;
-        snprintf (before, sizeof before, "%s", PQgetvalue (res, 0, 1));
-        snprintf (after, sizeof after, "%s", PQgetvalue (res, 0, 2));
-        snprintf (exam, sizeof exam, "%s", PQgetvalue (res, 0, 3));
-    }
-    PQclear (res);
-    if (!applied)
+    if (!td_cat_applied (res, before, after, exam, sizeof before))
         return 0;
     td_debug (LOG, NULL, "result %s of %s on %s applied (%s)", submission_id, user, item_id,
               passed? "passed": "not passed");
     bool exam_passed = strcmp (exam, "passed") == 0;
     if (strcmp (before, after) != 0 || exam_passed)
-        s_announce_progress (actor, NULL, user, item_id, after,
+        td_cat_announce_progress (actor, NULL, user, item_id, after,
                              (strcmp (after, "completed") == 0 && strcmp (before, "completed") != 0)
                              || exam_passed);
     return 1;
@@ -217,15 +236,19 @@ s_on_event (td_actor_t *actor, zsock_t *sock)
             return;
         zframe_t *type = zmsg_first (msg);
         zframe_t *body = zmsg_next (msg);
-        if (type && body && zframe_streq (type, "grade.result")) {
+        bool grade = type && zframe_streq (type, "grade.result");
+        if (body && (grade || (type && zframe_streq (type, "session.answered")))) {
             td_error_t err;
             td_msg_t *ev = td_msg_decode (TD_MSG_EVENT, zframe_data (body), zframe_size (body), &err);
             if (ev) {
-                s_apply_event (actor, ev);
+                if (grade)
+                    s_apply_event (actor, ev);
+                else
+                    td_cat_answer_event (actor, ev);
                 td_msg_destroy (&ev);
             }
             else
-                td_warn (LOG, NULL, "a malformed grade.result was dropped: %s", err.message);
+                td_warn (LOG, NULL, "a malformed event was dropped: %s", err.message);
         }
         zmsg_destroy (&msg);
     }
@@ -236,42 +259,102 @@ s_on_event (td_actor_t *actor, zsock_t *sock)
 
 static void s_catchup_send (td_actor_t *actor, s_state_t *st);
 
-static void
-s_save_cursor (td_actor_t *actor, const char *cursor)
+void
+td_cat_sync_save (td_actor_t *actor, const char *name, const char *cursor)
 {
-    const char *params [] = { SYNC_NAME, cursor };
-    PGresult *res = td_db_exec (td_actor_db (actor), NULL,
+    const char *params [] = { name, cursor };
+    PGresult *res = td_db_exec (td_actor_db (actor), NULL, cursor?
         "INSERT INTO catalog_sync (name, cursor) VALUES ($1, $2) ON CONFLICT (name)"
-        " DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now ()", 2, params);
+        " DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now ()":
+        "DELETE FROM catalog_sync WHERE name = $1", cursor? 2: 1, params);
     if (res)
         PQclear (res);
+}
+
+int
+td_cat_feed_send (td_actor_t *actor, td_acall_t *acall, const char *name, const char *service,
+                  const char *type, td_acall_fn *fn, void *arg)
+{
+    if (!acall)
+        return -1;
+    char since [256] = "";
+    const char *params [] = { name };
+    PGresult *res = td_db_exec (td_actor_db (actor), NULL,
+                                "SELECT cursor FROM catalog_sync WHERE name = $1", 1, params);
+    if (!res)
+        return -1;
+    if (PQntuples (res) == 1)
+        snprintf (since, sizeof since, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
+    json_t *body = json_pack ("{s:i}", "limit", CATCHUP_LIMIT);
+    if (body && *since)
+        json_object_set_new (body, "since", json_string (since));
+    json_t *auth = json_pack ("{s:s}", "kind", "system");
+    msgpack_sbuffer bb, ab;
+    msgpack_sbuffer_init (&bb);
+    msgpack_sbuffer_init (&ab);
+    msgpack_packer pb, pa;
+    msgpack_packer_init (&pb, &bb, msgpack_sbuffer_write);
+    msgpack_packer_init (&pa, &ab, msgpack_sbuffer_write);
+    td_error_t err;
+    int rc = -1;
+    if (body && auth && td_json_to_mp (body, &pb, &err) == 0 && td_json_to_mp (auth, &pa, &err) == 0) {
+        td_request_spec_t spec = { .type = type, .auth = ab.data, .auth_size = ab.size,
+                                   .body = bb.data, .body_size = bb.size };
+        rc = td_acall_send (acall, service, &spec, CATCHUP_TIMEOUT_MS, fn, arg, &err);
+        if (rc)
+            td_debug (LOG, NULL, "%s not sent: %s", type, err.message);
+    }
+    msgpack_sbuffer_destroy (&bb);
+    msgpack_sbuffer_destroy (&ab);
+    json_decref (body);
+    json_decref (auth);
+    return rc;
+}
+
+const msgpack_object *
+td_cat_feed_page (td_actor_t *actor, const td_msg_t *reply, const td_error_t *err,
+                  const char *name, const char *type)
+{
+    if (!reply) {
+        td_debug (LOG, NULL, "%s: %s", type, err? err->message: "no answer");
+        return NULL;
+    }
+    if (td_msg_status (reply) == 400 && strcmp (td_msg_error_field (reply), "since") == 0) {
+        //  a cursor the feed does not know (it was reset): read it from the start (applying is
+        //  idempotent, so nothing counts twice)
+        td_warn (LOG, NULL, "%s refused the stored cursor; reading from the start", type);
+        td_cat_sync_save (actor, name, NULL);
+        return NULL;
+    }
+    if (td_msg_status (reply) != 200) {
+        //  a service without the verb (404) or none running (503): live events only till then
+        td_debug (LOG, NULL, "%s answered %d: %s", type, td_msg_status (reply),
+                  td_msg_error_message (reply));
+        return NULL;
+    }
+    return td_msg_body (reply);
+}
+
+bool
+td_cat_feed_next (td_actor_t *actor, const msgpack_object *body, const char *name)
+{
+    char next [256] = "";
+    bool more = false;
+    if (!td_mp_strcpy (td_mp_get (body, "next"), next, sizeof next) || !*next)
+        return false;
+    td_cat_sync_save (actor, name, next);
+    return td_mp_bool (td_mp_get (body, "more"), &more) && more;
 }
 
 static void
 s_on_results (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_error_t *err)
 {
     s_state_t *st = (s_state_t *) arg;
-    if (!reply) {
-        td_debug (LOG, NULL, "result.list: %s", err? err->message: "no answer");
+    st->results_inflight = false;
+    const msgpack_object *body = td_cat_feed_page (actor, reply, err, SYNC_NAME, "result.list");
+    if (!body)
         return;
-    }
-    if (td_msg_status (reply) == 400 && strcmp (td_msg_error_field (reply), "since") == 0) {
-        //  a cursor the grader does not know (its feed was reset): read the feed from the start
-        td_warn (LOG, NULL, "result.list refused the stored cursor; reading from the start");
-        const char *params [] = { SYNC_NAME };
-        PGresult *res = td_db_exec (td_actor_db (actor), NULL,
-                                    "DELETE FROM catalog_sync WHERE name = $1", 1, params);
-        if (res)
-            PQclear (res);
-        return;
-    }
-    if (td_msg_status (reply) != 200) {
-        //  an older grader without result.list answers 404: live events only until it has one
-        td_debug (LOG, NULL, "result.list answered %d: %s", td_msg_status (reply),
-                  td_msg_error_message (reply));
-        return;
-    }
-    const msgpack_object *body = td_msg_body (reply);
     const msgpack_object *results = td_mp_get (body, "results");
     bool failed = false;
     if (results && results->type == MSGPACK_OBJECT_ARRAY)
@@ -287,48 +370,36 @@ s_on_results (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_erro
             td_mp_bool (td_mp_get (r, "passed"), &passed);
             failed = td_catalog_apply_result (actor, sub, user, item, passed, at) < 0;
         }
-    char next [256] = "";
-    if (!failed && td_mp_strcpy (td_mp_get (body, "next"), next, sizeof next) && *next) {
-        s_save_cursor (actor, next);
-        bool more = false;
-        if (td_mp_bool (td_mp_get (body, "more"), &more) && more)
-            s_catchup_send (actor, st);      //  the next page at once
-    }
+    if (!failed && td_cat_feed_next (actor, body, SYNC_NAME))
+        s_catchup_send (actor, st);         //  the next page at once
 }
 
 static void
 s_catchup_send (td_actor_t *actor, s_state_t *st)
 {
-    if (!st->acall || td_acall_pending (st->acall) > 0)
+    if (st->results_inflight)
         return;
-    char since [256] = "1970-01-01T00:00:00Z";
-    const char *params [] = { SYNC_NAME };
-    PGresult *res = td_db_exec (td_actor_db (actor), NULL,
-                                "SELECT cursor FROM catalog_sync WHERE name = $1", 1, params);
-    if (!res)
-        return;
-    if (PQntuples (res) == 1)
-        snprintf (since, sizeof since, "%s", PQgetvalue (res, 0, 0));
-    PQclear (res);
-    json_t *body = json_pack ("{s:s, s:i}", "since", since, "limit", CATCHUP_LIMIT);
-    json_t *auth = json_pack ("{s:s}", "kind", "system");
-    msgpack_sbuffer bb, ab;
-    msgpack_sbuffer_init (&bb);
-    msgpack_sbuffer_init (&ab);
-    msgpack_packer pb, pa;
-    msgpack_packer_init (&pb, &bb, msgpack_sbuffer_write);
-    msgpack_packer_init (&pa, &ab, msgpack_sbuffer_write);
-    td_error_t err;
-    if (body && auth && td_json_to_mp (body, &pb, &err) == 0 && td_json_to_mp (auth, &pa, &err) == 0) {
-        td_request_spec_t spec = { .type = "result.list", .auth = ab.data, .auth_size = ab.size,
-                                   .body = bb.data, .body_size = bb.size };
-        if (td_acall_send (st->acall, "grade", &spec, CATCHUP_TIMEOUT_MS, s_on_results, st, &err))
-            td_debug (LOG, NULL, "result.list not sent: %s", err.message);
-    }
-    msgpack_sbuffer_destroy (&bb);
-    msgpack_sbuffer_destroy (&ab);
-    json_decref (body);
-    json_decref (auth);
+    //  the grader's feed starts at the epoch when no cursor is stored
+    st->results_inflight = td_cat_feed_send (actor, st->acall, SYNC_NAME, "grade", "result.list",
+                                             s_on_results, st) == 0;
+}
+
+static void
+s_on_answers_page (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_error_t *err)
+{
+    s_state_t *st = (s_state_t *) arg;
+    st->answers_inflight = false;
+    if (td_cat_answers_page (actor, reply, err) && !st->answers_inflight)
+        st->answers_inflight = td_cat_feed_send (actor, st->acall, TD_CAT_ANSWERS_SYNC, "session",
+                                                 "answer.list", s_on_answers_page, st) == 0;
+}
+
+static void
+s_answers_send (td_actor_t *actor, s_state_t *st)
+{
+    if (!st->answers_inflight)
+        st->answers_inflight = td_cat_feed_send (actor, st->acall, TD_CAT_ANSWERS_SYNC, "session",
+                                                 "answer.list", s_on_answers_page, st) == 0;
 }
 
 static void
@@ -351,19 +422,25 @@ td_catalog_init (td_actor_t *actor)
         return -1;
     const td_config_t *cfg = td_actor_config (actor);
     st->sub = zsock_new_sub (td_config_events_endpoint (cfg), "grade.result");
+    if (st->sub)
+        zsock_set_subscribe (st->sub, "session.answered");
     st->acall = td_acall_new (td_config_broker_endpoint (cfg), "catalog");
     st->cache = td_cat_cache_new ();
-    if (!st->sub || !st->acall || !st->cache
+    st->rows = td_cat_rows_new (cfg->db);
+    if (!st->sub || !st->acall || !st->cache || !st->rows
         || td_actor_watch (actor, st->sub, s_on_event)
         || td_actor_watch (actor, td_acall_sock (st->acall), s_on_reply)) {
         zsock_destroy (&st->sub);
         td_acall_destroy (&st->acall, actor);
         td_cat_cache_destroy (&st->cache);
+        td_cat_rows_destroy (&st->rows);
         free (st);
         return -1;
     }
     td_actor_set_state (actor, st);
+    td_cat_rows_connect (st->rows);
     st->next_catchup = zclock_mono () + 1000;   //  once the broker knows the grader
+    td_catalog_cards_init (actor);              //  failure logged; the tick retries
     return 0;
 }
 
@@ -373,9 +450,11 @@ td_catalog_fini (td_actor_t *actor)
     s_state_t *st = (s_state_t *) td_actor_state (actor);
     if (!st)
         return;
+    td_catalog_cards_fini (actor);
     td_acall_destroy (&st->acall, actor);
     zsock_destroy (&st->sub);
     td_cat_cache_destroy (&st->cache);
+    td_cat_rows_destroy (&st->rows);
     free (st);
     td_actor_set_state (actor, NULL);
 }
@@ -385,13 +464,16 @@ td_catalog_tick (td_actor_t *actor)
 {
     td_catalog_release_tick (actor);
     td_catalog_drip_tick (actor);
+    td_catalog_cards_tick (actor);             //  srs cards on enrolment: catch-up sweep
     s_state_t *st = (s_state_t *) td_actor_state (actor);
     if (!st)
         return;
     td_acall_expire (st->acall, actor);
+    td_cat_rows_tick (st->rows);
     if (zclock_mono () >= st->next_catchup) {
         st->next_catchup = zclock_mono () + CATCHUP_EVERY_MS;
         s_catchup_send (actor, st);
+        s_answers_send (actor, st);
     }
 }
 

@@ -158,6 +158,8 @@ td_catalog_course_upsert (td_actor_t *actor, td_call_t *call)
     if (!system)
         return td_call_error (call, TD_ERR_FORBIDDEN, NULL, "only the system loads seed courses"),
                TD_ACTOR_OK;
+    //  it may change any course it finds by slug: nothing kept from before it (CATALOG.md §8)
+    td_cat_rows_forget (td_catalog_rows (actor), NULL);
     //  the request body is the course itself (a seed record's "body")
     const msgpack_object *o = td_call_body (call);
     json_t *b = o? td_mp_to_json (o, &err): NULL;

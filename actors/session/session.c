@@ -157,6 +157,7 @@ static const td_verb_t s_verbs [] = {
     { "practice.answer",    td_session_answer },
     { "practice.get",       td_session_get },
     { "practice.finish",    td_session_finish },
+    { "answer.list",        td_session_answer_list },  //  system: the feed of answers
     { NULL, NULL }
 };
 

@@ -78,6 +78,14 @@ int td_session_create (td_actor_t *self, td_call_t *call);     //  td_session_st
 int td_session_answer (td_actor_t *self, td_call_t *call);     //  td_session_answer.c
 int td_session_get (td_actor_t *self, td_call_t *call);
 int td_session_finish (td_actor_t *self, td_call_t *call);
+//  The feed (td_session_feed.c): session.answered for a question answered now (once), and
+//  answer.list {since?, limit?} -> {answers, next, more} (system only). kind: the event's name
+//  of a session type ("vocabulary" is "vocab_quiz").
+const char *td_session_kind (const char *type);
+void td_session_emit_answered (td_actor_t *actor, const char *user, const char *session,
+                               const char *question, const char *type, const char *item,
+                               bool correct, const char *card);
+int td_session_answer_list (td_actor_t *self, td_call_t *call);
 //  The session as JSON ({..., question, history?}) or NULL (not found: *found false; db down).
 json_t *td_session_json (td_actor_t *self, const char *rid, const char *id, const char *user,
                          bool history, bool *found);

@@ -442,10 +442,14 @@ s_answer (td_actor_t *self, td_call_t *call, const char *user, const char *id,
     }
     int fast_ms = atoi (PQgetvalue (res, 0, 2));
     bool placement = strcmp (PQgetvalue (res, 0, 10), "placement") == 0;
-    char kind [16];
+    char kind [16], stype [16], item [TD_MAX_ID + 1] = "";
     snprintf (kind, sizeof kind, "%s", PQgetvalue (res, 0, 4));
+    snprintf (stype, sizeof stype, "%s", PQgetvalue (res, 0, 10));
     json_t *expected = json_loads (PQgetvalue (res, 0, 6), 0, NULL);
     PQclear (res);
+    const char *item_id = json_string_value (json_object_get (expected, "item_id"));
+    if (item_id && strlen (item_id) <= TD_MAX_ID)
+        snprintf (item, sizeof item, "%s", item_id);
     const char *display = json_string_value (json_object_get (expected, "display"));
     char feedback [2 * TD_SESSION_ANSWER_MAX + 64] = "";
     bool correct = false;
@@ -526,6 +530,8 @@ s_answer (td_actor_t *self, td_call_t *call, const char *user, const char *id,
         //  a racing copy of this answer wrote first: replay what it stored (its rating is the
         //  one srs gets, whichever review call arrives first)
         return s_answer (self, call, user, id, question, answer, given, is_string, duration);
+    //  once per question: only the call that wrote the answer gets here
+    td_session_emit_answered (self, user, id, question, stype, item, correct, card);
     if (placement && s_placement_step (self, call, user, id, question) != 0)
         return td_session_db_down (call);
     return s_review_or_reply (self, call, user, id, question, *card? card: NULL, rating, duration);

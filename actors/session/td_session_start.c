@@ -34,6 +34,7 @@ typedef struct {
 typedef struct {
     const char *front, *back, *card, *plural;
     json_t *item;                   //  course quiz: the catalog item (borrowed)
+    const char *item_id;            //  the catalog item it comes from, if any (session.answered)
 } entry_t;
 
 //  Course quiz: the learner's cards of the quiz's items, asked of srs cards.from_item (as
@@ -89,6 +90,9 @@ s_shuffle (entry_t *e, size_t n)
 static json_t *
 s_question (const char *kind, const entry_t *e, json_t *prompt, json_t *expected)
 {
+    //  expected.item_id: the catalog item the question comes from, for session.answered
+    if (e->item_id && *e->item_id && json_is_object (expected))
+        json_object_set_new (expected, "item_id", json_string (e->item_id));
     return json_pack ("{s:s, s:s?, s:o, s:o}", "kind", kind, "card_id", e->card,
                       "prompt", prompt, "expected", expected);
 }
@@ -254,7 +258,8 @@ s_on_due (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_error_t 
                 const char *back = json_string_value (json_object_get (c, "back"));
                 if (fresh == (pass == 1) && id && front && back
                 &&  strlen (front) <= TD_SESSION_ANSWER_MAX && strlen (back) <= TD_SESSION_ANSWER_MAX)
-                    pool [k++] = (entry_t) { .front = front, .back = back, .card = id };
+                    pool [k++] = (entry_t) { .front = front, .back = back, .card = id,
+                        .item_id = json_string_value (json_object_get (c, "item_id")) };
             }
         if (strcmp (st->type, "flashcards") == 0) {
             qs = json_array ();
@@ -402,7 +407,8 @@ s_on_course (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_error
                     plural = json_string_value (json_array_get (plurals, json_array_size (plurals) - 1));
                     free (pl);
                 }
-                pool [k++] = (entry_t) { .front = front, .back = tr, .plural = plural, .item = it };
+                pool [k++] = (entry_t) { .front = front, .back = tr, .plural = plural, .item = it,
+                                         .item_id = json_string_value (json_object_get (it, "id")) };
             }
         }
     }
@@ -463,7 +469,7 @@ s_objective (const json_t *q)
 
 //  A grammar exercise as a question: shown without its key, checked against it.
 static json_t *
-s_exercise (json_t *q, const char *level)
+s_exercise (json_t *q, const char *level, const char *item_id)
 {
     json_t *shown = json_deep_copy (q);
     json_object_del (shown, "answer");
@@ -474,8 +480,8 @@ s_exercise (json_t *q, const char *level)
     json_object_del (shown, "type");
     if (level)
         json_object_set_new (shown, "level", json_string (level));
-    json_t *expected = json_pack ("{s:o, s:O, s:s?}", "display", s_display (q), "question", q,
-                                  "level", level);
+    json_t *expected = json_pack ("{s:o, s:O, s:s?, s:s?}", "display", s_display (q), "question", q,
+                                  "level", level, "item_id", item_id);
     return json_pack ("{s:s, s:o, s:o}", "kind", "exercise", "prompt", shown, "expected", expected);
 }
 
@@ -540,7 +546,7 @@ s_on_grammar (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_erro
     json_t *q;
     json_array_foreach (json_object_get (json_object_get (item, "content"), "exercises"), i, q)
         if (qs && s_objective (q) && (int) json_array_size (qs) < st->size)
-            json_array_append_new (qs, s_exercise (q, NULL));
+            json_array_append_new (qs, s_exercise (q, NULL, st->item));
     drill_t *d = qs && json_array_size (qs) > 0? calloc (1, sizeof *d): NULL;
     json_t *body = d? json_pack ("{s:s, s:{s:O, s:s, s:O, s:O}}", "user_id", st->user,
         "item", "id", json_object_get (item, "item_id"), "kind", "grammar",
@@ -596,7 +602,8 @@ s_on_place_keys (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_e
                         continue;
                     json_array_foreach (json_object_get (c, "exercises"), e, q)
                         if (s_objective (q))
-                            json_array_append (pool, q);
+                            json_array_append_new (pool, json_pack ("{s:O, s:s}", "q", q,
+                                                                    "item", id));
                 }
         //  a random few of the level's exercises
         size_t n = json_array_size (pool);
@@ -605,7 +612,9 @@ s_on_place_keys (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_e
             json_t *a = json_incref (json_array_get (pool, k)), *b = json_incref (json_array_get (pool, pick));
             json_array_set_new (pool, k, b);
             json_array_set_new (pool, pick, a);
-            json_array_append_new (qs, s_exercise (json_array_get (pool, k), s_levels [lv]));
+            json_t *pick_k = json_array_get (pool, k);
+            json_array_append_new (qs, s_exercise (json_object_get (pick_k, "q"), s_levels [lv],
+                                   json_string_value (json_object_get (pick_k, "item"))));
         }
         json_decref (pool);
     }

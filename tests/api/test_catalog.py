@@ -357,3 +357,54 @@ def test_scheduled_publishing(tutord_factory):
     assert tree(w, soon["id"])["status"] == "published"
     assert tree(w, later["id"])["status"] == "draft"
     assert status_for(later["id"], "learner") == 404
+
+
+def test_exercise_limits(tutord_factory):
+    """An exercise's own sandbox limits (content.limits, for the grader): valid ones are stored,
+    shown and handed to the grader by item.grading; a value out of range or an unknown key is
+    400 with the field, on create, update and upsert alike."""
+    w = build_world(tutord_factory)
+    t, tok = w.t, w.tokens["admin_a"]
+    c, _, l1, items = build_course(w)
+    limits = {"cpu_ms": 100, "wall_ms": 20000, "memory_mb": 1024, "processes": 1,
+              "output_kb": 1024, "file_kb": 16384}
+    it = ok(t, "POST", "/api/v1/lessons/%s/items" % l1["id"], tok,
+            {"slug": "lim-1", "kind": "exercise", "title": "Limited",
+             "content": dict(EXERCISE, limits=limits)}, expect=(201,))
+    assert it["content"]["limits"] == limits
+    res = t.tutorctl("call", "--auth", SYSTEM, "catalog", "item.grading",
+                     json.dumps({"item_id": it["id"], "auth": None}))
+    reply = json.loads(res.stdout)
+    assert reply["status"] == 200 and reply["body"]["limits"] == limits, reply
+    assert reply["body"]["content"]["limits"] == limits
+    # an exercise without limits: null (the grader's defaults apply)
+    res = t.tutorctl("call", "--auth", SYSTEM, "catalog", "item.grading",
+                     json.dumps({"item_id": items[0]["id"], "auth": None}))
+    assert json.loads(res.stdout)["body"]["limits"] is None
+    # one limit alone is fine
+    ok(t, "PATCH", "/api/v1/items/%s" % it["id"], tok,
+       {"content": dict(EXERCISE, limits={"wall_ms": 5000})}, expect=(200,))
+    bad = [({"cpu_ms": 99}, "content.limits.cpu_ms"), ({"cpu_ms": 10001}, "content.limits.cpu_ms"),
+           ({"wall_ms": 20001}, "content.limits.wall_ms"), ({"memory_mb": 15}, "content.limits.memory_mb"),
+           ({"processes": 0}, "content.limits.processes"), ({"processes": 257}, "content.limits.processes"),
+           ({"output_kb": 0}, "content.limits.output_kb"), ({"file_kb": 16385}, "content.limits.file_kb"),
+           ({"cpu_ms": 1000.5}, "content.limits.cpu_ms"), ({"cpu_ms": "1000"}, "content.limits.cpu_ms"),
+           ({"cpu_ms": True}, "content.limits.cpu_ms"), ({"network": 1}, "content.limits.network"),
+           ([1000], "content.limits"), ("fast", "content.limits")]
+    for lim, field in bad:
+        s, _, e = call(t, "POST", "/api/v1/lessons/%s/items" % l1["id"], tok,
+                       {"slug": "lim-x", "kind": "exercise", "title": "x",
+                        "content": dict(EXERCISE, limits=lim)})
+        assert s == 400 and e["error"]["field"] == field, (lim, s, e)
+        s, _, e = call(t, "PATCH", "/api/v1/items/%s" % it["id"], tok,
+                       {"content": dict(EXERCISE, limits=lim)})
+        assert s == 400 and e["error"]["field"] == field, (lim, s, e)
+    # nothing refused was stored
+    assert ok(t, "GET", "/api/v1/items/%s" % it["id"], tok)["content"]["limits"] == {"wall_ms": 5000}
+    # a seed record names the limit with its place in the tree
+    r = upsert(t, {"org_slug": None, "slug": unique("lim"), "title": "L",
+                   "modules": [{"slug": "mod", "title": "M", "lessons": [{"slug": "les", "title": "L",
+                       "items": [{"slug": "ex-1", "kind": "exercise", "title": "E",
+                                  "content": dict(EXERCISE, limits={"memory_mb": 2048})}]}]}]})
+    assert r["status"] == 400, r
+    assert r["error"]["field"] == "modules[0].lessons[0].items[0].content.limits.memory_mb", r
