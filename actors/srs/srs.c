@@ -5,7 +5,8 @@
  *  /health, and supervision. This file is only the verb table: the scheduler is td_fsrs.c (pure
  *  functions), cards are td_srs_card.c, reviews and the due queue td_srs_review.c, settings and
  *  the morning srs.due notice td_srs_settings.c, the optimizer job td_srs_opt.c (td_fsrs_opt.c
- *  fits the weights), shared helpers td_srs_common.c (td_srs.h).
+ *  fits the weights), cards from catalog items td_srs_items.c, shared helpers td_srs_common.c
+ *  (td_srs.h).
  */
 #include "td_actor.h"
 #include "srs/td_srs.h"
@@ -16,6 +17,7 @@ static const td_verb_t s_verbs [] = {
     { "card.preview",       td_srs_card_preview },
     { "card.undo",          td_srs_card_undo },
     { "cards.from_item",    td_srs_cards_from_item },
+    { "cards.from_items",   td_srs_cards_from_items },
     { "review",             td_srs_review },
     { "due",                td_srs_due },
     { "settings.get",       td_srs_settings_get },

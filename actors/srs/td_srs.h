@@ -59,6 +59,7 @@ typedef struct {
     struct td_srs_job *running;
     PGconn *prepared_on;
     uint32_t prepared;              //  bit n: statement TD_SRS_STMT n is prepared on it
+    struct td_acall *catalog;       //  item.grading look-ups for POST /cards {item_id}
 } td_srs_state_t;
 
 //  Prepared statements of the hot paths (review, due).
@@ -79,6 +80,8 @@ PGresult *td_srs_exec (td_actor_t *self, const char *rid, td_srs_stmt_t stmt, co
 
 //  The signed-in user's id; false after answering 401/403 (API keys and system have no cards).
 bool td_srs_user (td_call_t *call, char *user, size_t size);
+//  True when the caller is the system; false after answering 401 / 403 (naming verb) or 400.
+bool td_srs_system (td_call_t *call, const char *verb, const char *who);
 //  The forwarded JSON body ("body"), a new object; NULL when absent or not an object.
 json_t *td_srs_body (td_call_t *call);
 //  A top-level string parameter (path or query); false when absent or too long.
@@ -95,6 +98,11 @@ void td_srs_card_read (PGresult *res, int r, td_srs_card_t *card);
 //  The card as JSON: {id, deck, kind, item_id, front, back, state, step, stability, difficulty,
 //  due, last_review, reps, lapses, created_at}; front/back may be NULL (left out).
 json_t *td_srs_card_json (const td_srs_card_t *card, const char *front, const char *back);
+//  Row r of a TD_SRS_CARD_COLS result as that JSON, front and back included.
+json_t *td_srs_card_row_json (PGresult *res, int r);
+//  The "deck" of o: absent gives def; else 1..TD_SRS_DECK_MAX characters of text, or false after
+//  answering 400 deck.
+bool td_srs_deck (td_call_t *call, json_t *o, const char *def, const char **deck);
 //  Load the caller's card (404 / 503 answered when false).
 bool td_srs_card_load (td_actor_t *self, td_call_t *call, const char *user, const char *id,
                        td_srs_card_t *card);
@@ -125,6 +133,13 @@ int td_srs_card_get (td_actor_t *self, td_call_t *call);
 int td_srs_card_preview (td_actor_t *self, td_call_t *call);
 int td_srs_card_undo (td_actor_t *self, td_call_t *call);
 int td_srs_cards_from_item (td_actor_t *self, td_call_t *call);
+int td_srs_cards_from_items (td_actor_t *self, td_call_t *call);
+//  POST /api/v1/cards {item_id, deck?} (td_srs_items.c): body is the caller's, user signed in.
+int td_srs_card_from_catalog (td_actor_t *self, td_call_t *call, const char *user, json_t *body);
+//  The catalog client of td_srs_items.c, from td_srs_init / td_srs_fini / td_srs_tick.
+int td_srs_items_init (td_actor_t *self, td_srs_state_t *st);
+void td_srs_items_fini (td_actor_t *self, td_srs_state_t *st);
+void td_srs_items_tick (td_actor_t *self);
 int td_srs_review (td_actor_t *self, td_call_t *call);
 int td_srs_due (td_actor_t *self, td_call_t *call);
 int td_srs_settings_get (td_actor_t *self, td_call_t *call);

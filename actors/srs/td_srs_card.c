@@ -1,11 +1,10 @@
-/*  td_srs_card — the card verbs (SRS.md §3): create, get, preview, undo, and cards made from
- *  catalog items.
+/*  td_srs_card — the card verbs (SRS.md §3): create, get, preview, undo.
  *
  *  Every card is its owner's: another learner's id answers 404 exactly like a missing one. Undo
  *  restores the card as its last review log row found it and deletes that row, in one statement,
  *  so a crash between the two cannot happen and two undos cannot restore the same row twice.
- *  cards.from_item is system-only (the catalog calls it when a learner enrols or adds an item)
- *  and idempotent: (user_id, item_id, kind) is unique, so calling it twice makes no new cards.
+ *  card.create has two forms: {front, back, deck} here, and {item_id, deck} (a catalog item the
+ *  learner can see) in td_srs_items.c with the other cards made from catalog items.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,16 +38,6 @@ s_text (td_call_t *call, json_t *o, const char *key, size_t max, const char *def
     return true;
 }
 
-//  Characters (code points) of UTF-8 text.
-static size_t
-s_chars (const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char) *s & 0xC0) != 0x80;
-    return n;
-}
-
 static bool
 s_only_keys (td_call_t *call, json_t *o, const char *const *keys)
 {
@@ -79,9 +68,7 @@ s_reply_card (td_call_t *call, PGresult *res, int status)
         td_call_error (call, TD_ERR_NOT_FOUND, "id", "there is no such card");
         return TD_ACTOR_OK;
     }
-    td_srs_card_t c;
-    td_srs_card_read (res, 0, &c);
-    json_t *j = td_srs_card_json (&c, PQgetvalue (res, 0, 14), PQgetvalue (res, 0, 15));
+    json_t *j = td_srs_card_row_json (res, 0);
     PQclear (res);
     return td_srs_reply (call, status, j);
 }
@@ -95,7 +82,18 @@ td_srs_card_create (td_actor_t *self, td_call_t *call)
     json_t *body = td_srs_body (call);
     if (!body) {
         td_call_error (call, TD_ERR_INVALID_INPUT, "body",
-                       "a card is a JSON object {front, back, deck}");
+                       "a card is a JSON object {front, back, deck} or {item_id, deck}");
+        return TD_ACTOR_OK;
+    }
+    if (json_object_get (body, "item_id")) {
+        td_srs_card_from_catalog (self, call, user, body);
+        json_decref (body);
+        return TD_ACTOR_OK;
+    }
+    if (!json_object_get (body, "front") && !json_object_get (body, "back")) {
+        td_call_error (call, TD_ERR_INVALID_INPUT, "item_id",
+                       "a card is {front, back, deck} or {item_id, deck}");
+        json_decref (body);
         return TD_ACTOR_OK;
     }
     static const char *keys [] = { "front", "back", "deck", NULL };
@@ -103,20 +101,15 @@ td_srs_card_create (td_actor_t *self, td_call_t *call)
     if (s_only_keys (call, body, keys)
     &&  s_text (call, body, "front", TD_SRS_TEXT_MAX, NULL, &front)
     &&  s_text (call, body, "back", TD_SRS_TEXT_MAX, NULL, &back)
-    &&  s_text (call, body, "deck", TD_SRS_DECK_MAX * 4, "default", &deck)) {
-        if (s_chars (deck) > TD_SRS_DECK_MAX)
-            td_call_error (call, TD_ERR_INVALID_INPUT, "deck", "deck must be 1 to %d characters",
-                           TD_SRS_DECK_MAX);
-        else {
-            const char *params [] = { user, deck, front, back };
-            PGresult *res = td_db_exec (td_actor_db (self), td_call_rid (call),
-                "WITH c AS (INSERT INTO srs_cards (user_id, deck, front, back)"
-                " VALUES ($1, $2, $3, $4) RETURNING *),"
-                " n AS (INSERT INTO srs_notified (user_id) VALUES ($1) ON CONFLICT DO NOTHING)"
-                " SELECT " TD_SRS_CARD_COLS " FROM c",
-                4, params);
-            s_reply_card (call, res, 201);
-        }
+    &&  td_srs_deck (call, body, "default", &deck)) {
+        const char *params [] = { user, deck, front, back };
+        PGresult *res = td_db_exec (td_actor_db (self), td_call_rid (call),
+            "WITH c AS (INSERT INTO srs_cards (user_id, deck, front, back)"
+            " VALUES ($1, $2, $3, $4) RETURNING *),"
+            " n AS (INSERT INTO srs_notified (user_id) VALUES ($1) ON CONFLICT DO NOTHING)"
+            " SELECT " TD_SRS_CARD_COLS " FROM c",
+            4, params);
+        s_reply_card (call, res, 201);
     }
     json_decref (body);
     return TD_ACTOR_OK;
@@ -216,141 +209,4 @@ td_srs_card_undo (td_actor_t *self, td_call_t *call)
         return TD_ACTOR_OK;
     }
     return s_reply_card (call, res, 200);
-}
-
-//  ---------------------------------------------------------------------------------------------
-//  cards.from_item (system only)
-
-static int
-s_insert_item_card (td_actor_t *self, td_call_t *call, json_t *items, const char *user,
-                    const char *deck, const char *kind, const char *item, const char *group,
-                    const char *front, const char *back)
-{
-    const char *params [] = { user, deck, kind, item, group, front, back };
-    PGresult *res = td_db_exec (td_actor_db (self), td_call_rid (call),
-        "WITH ins AS (INSERT INTO srs_cards (user_id, deck, kind, item_id, sibling_group, front, back)"
-        "   VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, item_id, kind) DO NOTHING"
-        "   RETURNING *),"
-        " n AS (INSERT INTO srs_notified (user_id) VALUES ($1) ON CONFLICT DO NOTHING),"
-        " c AS (SELECT * FROM ins UNION ALL SELECT * FROM srs_cards"
-        "   WHERE user_id = $1 AND item_id = $4 AND kind = $3 AND NOT EXISTS (SELECT 1 FROM ins))"
-        " SELECT " TD_SRS_CARD_COLS ", (SELECT count (*) FROM ins)::text FROM c", 7, params);
-    if (!res)
-        return -1;
-    int created = 0;
-    if (PQntuples (res) == 1) {
-        td_srs_card_t c;
-        td_srs_card_read (res, 0, &c);
-        json_array_append_new (items, td_srs_card_json (&c, PQgetvalue (res, 0, 14),
-                                                        PQgetvalue (res, 0, 15)));
-        created = atoi (PQgetvalue (res, 0, 16));
-    }
-    PQclear (res);
-    return created;
-}
-
-//  A string member of content, or NULL when absent / not a non-empty string.
-static const char *
-s_content_str (json_t *content, const char *key)
-{
-    json_t *v = json_object_get (content, key);
-    return json_is_string (v) && json_string_length (v) > 0? json_string_value (v): NULL;
-}
-
-int
-td_srs_cards_from_item (td_actor_t *self, td_call_t *call)
-{
-    td_error_t err;
-    td_principal_t *p = td_principal_new (td_call_auth (call), &err);
-    if (!p) {
-        td_call_error (call, err.code, *err.field? err.field: NULL, "%s", err.message);
-        return TD_ACTOR_OK;
-    }
-    td_principal_kind_t kind = td_principal_kind (p);
-    td_principal_destroy (&p);
-    if (kind != TD_PRINCIPAL_SYSTEM) {
-        td_call_error (call, kind == TD_PRINCIPAL_ANONYMOUS? TD_ERR_UNAUTHORIZED: TD_ERR_FORBIDDEN,
-                       NULL, "cards.from_item is for the catalog (system) only");
-        return TD_ACTOR_OK;
-    }
-    //  The verb's input is the request body itself, or its "body" when forwarded by the bridge.
-    json_t *body = td_srs_body (call);
-    if (!body) {
-        json_t *top = td_mp_to_json (td_call_body (call), &err);
-        if (top && json_is_object (top))
-            body = top;
-        else
-            json_decref (top);
-    }
-    json_t *items = json_array ();
-    const char *user = NULL, *deck = "default", *item_id = NULL, *ikind = NULL, *title = NULL;
-    json_t *item = body? json_object_get (body, "item"): NULL;
-    json_t *content = item? json_object_get (item, "content"): NULL;
-    if (!body || !json_is_string (json_object_get (body, "user_id"))
-    ||  !(user = json_string_value (json_object_get (body, "user_id")))
-    ||  !*user || strlen (user) > TD_MAX_ID) {
-        td_call_error (call, TD_ERR_INVALID_INPUT, "user_id", "user_id must be a user id");
-        goto done;
-    }
-    if (json_is_string (json_object_get (body, "deck"))
-    &&  json_string_length (json_object_get (body, "deck")) > 0
-    &&  s_chars (json_string_value (json_object_get (body, "deck"))) <= TD_SRS_DECK_MAX)
-        deck = json_string_value (json_object_get (body, "deck"));
-    if (!json_is_object (item) || !json_is_string (json_object_get (item, "id"))
-    ||  !(item_id = json_string_value (json_object_get (item, "id"))) || !*item_id
-    ||  strlen (item_id) > TD_MAX_ID) {
-        td_call_error (call, TD_ERR_INVALID_INPUT, "item.id", "item must be {id, kind, title, content}");
-        goto done;
-    }
-    ikind = json_is_string (json_object_get (item, "kind"))?
-            json_string_value (json_object_get (item, "kind")): "";
-    title = json_is_string (json_object_get (item, "title"))?
-            json_string_value (json_object_get (item, "title")): NULL;
-    char group [TD_MAX_ID + 16];
-    snprintf (group, sizeof group, "item:%s", item_id);
-    int made = 0, rc = 0;
-    if (strcmp (ikind, "vocabulary") == 0) {
-        const char *word = json_is_object (content)? s_content_str (content, "word"): NULL;
-        const char *tr = json_is_object (content)? s_content_str (content, "translation"): NULL;
-        const char *article = json_is_object (content)? s_content_str (content, "article"): NULL;
-        if (!word || !tr || strlen (word) > 4000 || strlen (tr) > 4000) {
-            td_call_error (call, TD_ERR_INVALID_INPUT, "item.content",
-                           "a vocabulary item needs content.word and content.translation");
-            goto done;
-        }
-        char front [8200];
-        snprintf (front, sizeof front, "%s%s%s", article? article: "", article? " ": "", word);
-        //  word -> translation and its sibling translation -> word: never on the same day.
-        rc = s_insert_item_card (self, call, items, user, deck, "forward", item_id, group, front, tr);
-        if (rc >= 0) {
-            made += rc;
-            rc = s_insert_item_card (self, call, items, user, deck, "reverse", item_id, group, tr, front);
-        }
-    }
-    else
-    if (strcmp (ikind, "grammar") == 0 || strcmp (ikind, "exercise") == 0
-    ||  strcmp (ikind, "question") == 0) {
-        //  A card that points to the item: the session actor shows the item itself.
-        char back [TD_MAX_ID + 32];
-        snprintf (back, sizeof back, "catalog item %s", item_id);
-        const char *front = title && *title && strlen (title) <= 4000? title: ikind;
-        rc = s_insert_item_card (self, call, items, user, deck, "item", item_id, group, front, back);
-    }
-    else {
-        td_call_error (call, TD_ERR_INVALID_INPUT, "item.kind",
-                       "item.kind must be vocabulary, grammar, exercise or question");
-        goto done;
-    }
-    if (rc < 0) {
-        td_srs_db_down (call);
-        goto done;
-    }
-    made += rc;
-    json_t *out = json_pack ("{s:o, s:i}", "items", items, "created", made);
-    items = NULL;
-    td_srs_reply (call, made > 0? 201: 200, out);
-done:
-    json_decref (items);
-    json_decref (body);
-    return TD_ACTOR_OK;
 }

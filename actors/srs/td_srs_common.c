@@ -21,6 +21,23 @@ td_srs_user (td_call_t *call, char *user, size_t size)
     return td_call_user (call, user, size, "cards");
 }
 
+bool
+td_srs_system (td_call_t *call, const char *verb, const char *who)
+{
+    td_error_t err;
+    td_principal_t *p = td_principal_new (td_call_auth (call), &err);
+    if (!p) {
+        td_call_error (call, err.code, *err.field? err.field: NULL, "%s", err.message);
+        return false;
+    }
+    td_principal_kind_t kind = td_principal_kind (p);
+    td_principal_destroy (&p);
+    if (kind != TD_PRINCIPAL_SYSTEM)
+        td_call_error (call, kind == TD_PRINCIPAL_ANONYMOUS? TD_ERR_UNAUTHORIZED: TD_ERR_FORBIDDEN,
+                       NULL, "%s is for %s (system) only", verb, who);
+    return kind == TD_PRINCIPAL_SYSTEM;
+}
+
 json_t *
 td_srs_body (td_call_t *call)
 {
@@ -91,6 +108,30 @@ td_srs_db_down (td_call_t *call)
     return TD_ACTOR_OK;
 }
 
+bool
+td_srs_deck (td_call_t *call, json_t *o, const char *def, const char **deck)
+{
+    json_t *v = json_object_get (o, "deck");
+    if (!v) {
+        *deck = def;
+        return true;
+    }
+    const char *s = json_is_string (v)? json_string_value (v): NULL;
+    size_t chars = 0;
+    bool blank = true;
+    for (const char *p = s; p && *p; p++) {
+        chars += ((unsigned char) *p & 0xC0) != 0x80;
+        blank = blank && isspace ((unsigned char) *p);
+    }
+    if (!s || blank || chars > TD_SRS_DECK_MAX || strlen (s) != json_string_length (v)) {
+        td_call_error (call, TD_ERR_INVALID_INPUT, "deck", "deck must be text of 1 to %d characters",
+                       TD_SRS_DECK_MAX);
+        return false;
+    }
+    *deck = s;
+    return true;
+}
+
 //  ---------------------------------------------------------------------------------------------
 //  Cards
 
@@ -112,6 +153,14 @@ td_srs_card_read (PGresult *res, int r, td_srs_card_t *c)
     c->reps = atoi (PQgetvalue (res, r, 11));
     c->lapses = atoi (PQgetvalue (res, r, 12));
     c->created_at = strtoll (PQgetvalue (res, r, 13), NULL, 10);
+}
+
+json_t *
+td_srs_card_row_json (PGresult *res, int r)
+{
+    td_srs_card_t c;
+    td_srs_card_read (res, r, &c);
+    return td_srs_card_json (&c, PQgetvalue (res, r, 14), PQgetvalue (res, r, 15));
 }
 
 json_t *

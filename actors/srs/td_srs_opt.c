@@ -198,7 +198,8 @@ td_srs_init (td_actor_t *self)
     char bind [104];
     snprintf (bind, sizeof bind, "@%s", st->endpoint);
     st->pull = zsock_new_pull (bind);
-    if (!st->pull || td_actor_watch (self, st->pull, s_on_done) != 0) {
+    if (!st->pull || td_actor_watch (self, st->pull, s_on_done) != 0
+    ||  td_srs_items_init (self, st) != 0) {
         zsock_destroy (&st->pull);
         free (st);
         return -1;
@@ -219,6 +220,7 @@ td_srs_fini (td_actor_t *self)
                        "the srs actor stopped during the optimization; ask again");
         s_job_free (&st->running);
     }
+    td_srs_items_fini (self, st);
     zsock_destroy (&st->pull);
     free (st);
     td_actor_set_state (self, NULL);

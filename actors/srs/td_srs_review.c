@@ -383,9 +383,7 @@ td_srs_due (td_actor_t *self, td_call_t *call)
         return td_srs_db_down (call);
     json_t *items = json_array ();
     for (int r = 0; r < PQntuples (res); r++) {
-        td_srs_card_t c;
-        td_srs_card_read (res, r, &c);
-        json_t *j = td_srs_card_json (&c, PQgetvalue (res, r, 14), PQgetvalue (res, r, 15));
+        json_t *j = td_srs_card_row_json (res, r);
         json_object_set_new (j, "retrievability", json_real (strtod (PQgetvalue (res, r, 16), NULL)));
         json_array_append_new (items, j);
     }

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "td_access.h"
 #include "td_json.h"
 #include "td_mp.h"
 #include "srs/td_srs.h"
@@ -238,25 +237,15 @@ s_notify (td_actor_t *self)
 void
 td_srs_tick (td_actor_t *self)
 {
+    td_srs_items_tick (self);
     s_notify (self);
 }
 
 int
 td_srs_due_notify (td_actor_t *self, td_call_t *call)
 {
-    td_error_t err;
-    td_principal_t *p = td_principal_new (td_call_auth (call), &err);
-    if (!p) {
-        td_call_error (call, err.code, *err.field? err.field: NULL, "%s", err.message);
+    if (!td_srs_system (call, "due.notify", "operators"))
         return TD_ACTOR_OK;
-    }
-    td_principal_kind_t kind = td_principal_kind (p);
-    td_principal_destroy (&p);
-    if (kind != TD_PRINCIPAL_SYSTEM) {
-        td_call_error (call, kind == TD_PRINCIPAL_ANONYMOUS? TD_ERR_UNAUTHORIZED: TD_ERR_FORBIDDEN,
-                       NULL, "due.notify is for operators (system) only");
-        return TD_ACTOR_OK;
-    }
     int sent = s_notify (self);
     if (sent < 0)
         return td_srs_db_down (call);

@@ -20,7 +20,12 @@
 #
 # Environment: BENCH_DURATION (s per REST measure, default 8), BENCH_CONNECTIONS (16),
 # BENCH_THREADS (2), BENCH_LEARNERS (20), BENCH_CARDS_PER_LEARNER (100), BENCH_ALL_LEARNERS
-# (10000), BENCH_PURE_SECONDS (2), TUTORD_BUILD_DIR.
+# (10000), BENCH_PURE_SECONDS (2), BENCH_SRS_EXTRA (1), TUTORD_BUILD_DIR.
+#
+# BENCH_SRS_EXTRA: after the review measure with tutord's one srs worker, start that many more srs
+# workers (each its own process, TUTORD_ACTORS=srs, on the same broker and database) and measure
+# the reviews again in the same run: what more srs workers (issue 6, "REST reviews are slow")
+# give. 0 skips it.
 set -euo pipefail
 export TD_PROG=bench_fsrs
 # shellcheck source-path=SCRIPTDIR/../lib
@@ -37,7 +42,8 @@ learners="${BENCH_LEARNERS:-20}"
 per="${BENCH_CARDS_PER_LEARNER:-100}"
 all="${BENCH_ALL_LEARNERS:-10000}"
 pure="${BENCH_PURE_SECONDS:-2}"
-for v in "$duration" "$conns" "$threads" "$learners" "$per" "$all" "$pure"; do
+extra="${BENCH_SRS_EXTRA:-1}"
+for v in "$duration" "$conns" "$threads" "$learners" "$per" "$all" "$pure" "$extra"; do
     [[ "$v" =~ ^[0-9]+$ ]] || td_die "BENCH_* values must be whole numbers (got '$v')"
 done
 [ "$learners" -le "$all" ] || td_die "BENCH_LEARNERS must not exceed BENCH_ALL_LEARNERS"
@@ -60,8 +66,13 @@ var="$(mktemp -d /tmp/tutord-bench-XXXXXX)"
 chmod 0755 "$var"
 export TUTORD_VAR="$var"
 tutord_pid=""
+extra_pids=()
 cleanup () {
     local rc=$?
+    for pid in "${extra_pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     if [ -n "$tutord_pid" ] && kill -0 "$tutord_pid" 2>/dev/null; then
         kill -TERM "$tutord_pid" 2>/dev/null || true
         wait "$tutord_pid" 2>/dev/null || true
@@ -168,6 +179,26 @@ echo "## 3. POST /api/v1/reviews end to end ($(wc -l <"$var/pairs") cards of $le
 rev_cmd=("${due_cmd[@]}")
 echo "\$ BENCH_FSRS_MODE=review ${rev_cmd[*]}"
 rev_out="$(BENCH_FSRS_MODE=review "${rev_cmd[@]}")"
+rev2_out=""
+if [ "$extra" -gt 0 ]; then
+    # more srs workers: each its own process on the same broker and database
+    for i in $(seq 1 "$extra"); do
+        mkdir -p "$var/srs-$i"
+        TUTORD_VAR="$var/srs-$i" TUTORD_ACTORS=srs "$build_dir/tutord" >"$var/srs-$i.out" 2>&1 9>&- &
+        extra_pids+=($!)
+    done
+    want=$((extra + 1))
+    for _ in $(seq 100); do
+        got="$(/usr/bin/python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' "http://$TUTORD_HTTP/metrics" \
+               | sed -n 's/^tutord_broker_workers{service="srs"} \([0-9]*\)$/\1/p')"
+        [ "${got:-0}" -ge "$want" ] && break
+        sleep 0.2
+    done
+    [ "${got:-0}" -ge "$want" ] || td_die "the extra srs workers did not register ($got of $want)"
+    echo "\$ ($extra more srs processes: TUTORD_ACTORS=srs) BENCH_FSRS_MODE=review ${rev_cmd[*]}"
+    rev2_out="$(BENCH_FSRS_MODE=review "${rev_cmd[@]}")"
+fi
 logged="$(pg_psql tutord -Atc "SELECT count (*) FROM srs_reviews")"
 me_out="$(BENCH_FSRS_MODE=me "${due_cmd[@]}")"
 
@@ -178,6 +209,8 @@ printf '%-34s %12s %10s %10s  %s\n' "GET /api/v1/reviews/due (1 conn)" "$(rps "$
     "$(p50_ms "$due1_out")" "$(p99_ms "$due1_out")" "$(errors "$due1_out")"
 printf '%-34s %12s %10s %10s  %s\n' "POST /api/v1/reviews" "$(rps "$rev_out")" \
     "$(p50_ms "$rev_out")" "$(p99_ms "$rev_out")" "$(errors "$rev_out")"
+[ -z "$rev2_out" ] || printf '%-34s %12s %10s %10s  %s\n' "POST /api/v1/reviews, $((extra + 1)) srs" \
+    "$(rps "$rev2_out")" "$(p50_ms "$rev2_out")" "$(p99_ms "$rev2_out")" "$(errors "$rev2_out")"
 printf '%-34s %12s %10s %10s  %s\n' "GET /api/v1/me (for scale)" "$(rps "$me_out")" \
     "$(p50_ms "$me_out")" "$(p99_ms "$me_out")" "$(errors "$me_out")"
 echo "review log rows written: $logged"
