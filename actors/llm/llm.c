@@ -15,11 +15,16 @@
  *  TUTORD_LLM_MAX_TOKENS (1024), TUTORD_LLM_MONTHLY_TOKENS (default budget; none),
  *  TUTORD_LLM_USAGE_WEBHOOK (Slack-compatible URL for the daily usage summary; none),
  *  TUTORD_PROMPTS (folder of the prompt files; default <source>/prompts).
+ *  Generation jobs (td_llm_gen*.c, LLM.md §8): TUTORD_LLM_GEN_LEASE_MS (30000), TUTORD_LLM_GEN_JOBS
+ *  (4 per process), TUTORD_LLM_GEN_ORG_JOBS (10 queued or running per org),
+ *  TUTORD_LLM_GEN_ATTEMPTS (3 answers per piece), TUTORD_LLM_GEN_CODE_ATTEMPTS (3).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "td_llm.h"
+#include "td_llm_conv.h"
+#include "td_llm_gen.h"
 #include "td_log.h"
 
 td_llm_t *
@@ -125,6 +130,14 @@ s_setup (td_actor_t *actor, td_llm_t *llm)
         td_error ("llm", NULL, "cannot set up the gateway");
         return -1;
     }
+    if (td_llm_conv_start (actor) != 0) {
+        td_error ("llm", NULL, "cannot set up conversation practice");
+        return -1;
+    }
+    if (td_llm_gen_start (actor) != 0) {
+        td_error ("llm", NULL, "cannot set up generation jobs");
+        return -1;
+    }
     if (td_llm_grading_start (actor) != 0) {
         td_error ("llm", NULL, "cannot set up the grading of subjective answers");
         return -1;
@@ -161,6 +174,8 @@ s_fini (td_actor_t *actor)
         return;
     td_llm_tutor_stop_all (llm);    //  ends every turn (recorded as cancelled)
     td_llm_grading_stop (actor);
+    td_llm_conv_stop (actor);       //  before the gateway: cancels its analyses
+    td_llm_gen_stop (actor);        //  before the gateway: its jobs' streams end, leases freed
     td_llm_gw_destroy (&llm->gw);
     td_client_destroy (&llm->client);
     td_fdwatch_destroy (&llm->gw_watch);
@@ -181,6 +196,8 @@ s_tick (td_actor_t *actor)
 {
     td_llm_summary_tick (actor);
     td_llm_grading_tick (actor);
+    td_llm_conv_tick (actor);
+    td_llm_gen_tick (actor);
 }
 
 static const td_verb_t s_verbs [] = {
@@ -197,6 +214,11 @@ static const td_verb_t s_verbs [] = {
     { "assist.explain", td_llm_assist_explain },
     { "assist.complexity", td_llm_assist_complexity },
     { "assist.evaluate", td_llm_assist_evaluate },
+    { "tutor.cards",    td_llm_tutor_cards },
+    { "gen.create",     td_llm_gen_create },
+    { "gen.get",        td_llm_gen_get },
+    { "gen.list",       td_llm_gen_list },
+    { "gen.cancel",     td_llm_gen_cancel },
     { NULL, NULL }
 };
 

@@ -6,7 +6,8 @@
  *  (streaming one answer, td_llm_turn.h), td_llm_lookup.c (catalog lookups), td_llm_assist.c and
  *  td_llm_analyze.c (the one-shot helpers), td_llm_summary.c (daily usage summary),
  *  td_llm_offline.c (the offline provider and the exam-mode guard), td_llm_prompt.c (prompts/),
- *  td_llm_util.c (replies, parsing, events).
+ *  td_llm_util.c (replies, parsing, events), td_llm_conv*.c and td_llm_schema.c (conversation
+ *  practice: turn analyses, cards; td_llm_conv.h).
  */
 #ifndef TD_LLM_H
 #define TD_LLM_H
@@ -14,6 +15,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include "td_access.h"
+#include "td_actor_call.h"
 #include "td_actor.h"
 #include "td_client.h"
 #include "td_fdwatch.h"
@@ -27,11 +29,14 @@ typedef struct {
     char models [TD_LLM_MAX_MODELS][128];
     int nmodels;
     int64_t budget;                 //  monthly tokens; -1 none
+    char webhook [512];             //  the org's usage webhook URL, "" none (td_llm_summary.c)
 } td_llm_org_cfg_t;
 
 typedef struct td_llm_turn td_llm_turn_t;
 typedef struct td_llm_lookup td_llm_lookup_t;
 typedef struct td_llm_grading td_llm_grading_t;
+typedef struct td_llm_conv td_llm_conv_t;
+typedef struct td_llm_gen td_llm_gen_t;
 
 typedef struct {
     td_actor_t *actor;
@@ -49,6 +54,8 @@ typedef struct {
     char summary_day [16];          //  the UTC day whose summary is due next ("" before the tick)
     bool stopping;                  //  fini has begun: waiting turns end instead of starting
     td_llm_grading_t *grading;      //  subjective answers graded by the model (td_llm_grading.c)
+    td_llm_conv_t *conv;            //  conversation practice: analyses, cards (td_llm_conv.h)
+    td_llm_gen_t *gen;              //  generation jobs (td_llm_gen.h)
 } td_llm_t;
 
 //  --- td_llm_grading.c: the grader's pending subjective answers, evaluated and recorded ---
@@ -67,6 +74,17 @@ td_principal_t *td_llm_principal (td_call_t *call);
 json_t *td_llm_body (td_call_t *call);
 bool td_llm_param (td_call_t *call, const char *key, char *buf, size_t size);
 bool td_llm_uuid_valid (const char *s);
+//  No control characters (nor DEL).
+bool td_llm_printable (const char *s);
+//  Characters (UTF-8 code points) in s's first bytes.
+size_t td_llm_utf8_chars (const char *s, size_t bytes);
+//  Append n bytes of text to a growing NUL-terminated buffer; -1 (nothing appended) past max
+//  bytes or out of memory.
+int td_llm_text_append (char **buf, size_t *len, size_t *cap, const char *text, size_t n, size_t max);
+//  td_acall_send with a JSON body (taken): 0, or -1 with err set (fn never runs).
+int td_llm_acall_json (td_acall_t *calls, const char *service, const char *type, const void *auth,
+                       size_t auth_size, json_t *body, int timeout_ms, td_acall_fn *fn, void *arg,
+                       td_error_t *err);
 //  Publish an llm.* event for a learner.
 void td_llm_publish (td_actor_t *actor, const char *type, const char *org, const char *user,
                      const char *subject, json_t *data);     //  takes data
@@ -85,6 +103,8 @@ int td_llm_usage_add (td_llm_t *llm, const char *rid, const char *org, const cha
                       const char *model, int64_t prompt, int64_t completion, bool error);
 int td_llm_settings_get (td_actor_t *actor, td_call_t *call);
 int td_llm_settings_put (td_actor_t *actor, td_call_t *call);
+//  An org's usage webhook: "" (none) or an http(s) URL with a host, at most 500 characters.
+bool td_llm_webhook_valid (const char *url);
 int td_llm_usage_get (td_actor_t *actor, td_call_t *call);
 
 //  td_llm_lookup.c
@@ -131,6 +151,9 @@ int td_llm_usage_summary (td_actor_t *actor, td_call_t *call);
 int td_llm_assist_hint (td_actor_t *actor, td_call_t *call);
 int td_llm_assist_feedback (td_actor_t *actor, td_call_t *call);
 //  td_llm_analyze.c
+//  The JSON object inside a model's text (which may wrap it in prose or a code fence), or NULL
+//  with why set.
+json_t *td_llm_json_in (const char *text, char *why, size_t whylen);
 int td_llm_assist_explain (td_actor_t *actor, td_call_t *call);
 int td_llm_assist_complexity (td_actor_t *actor, td_call_t *call);
 int td_llm_assist_evaluate (td_actor_t *actor, td_call_t *call);

@@ -17,8 +17,8 @@
 #define ANSWER_MAX  20000
 
 //  The JSON object inside a model's text (which may wrap it in prose or a code fence).
-static json_t *
-s_json_in (const char *text, char *why, size_t whylen)
+json_t *
+td_llm_json_in (const char *text, char *why, size_t whylen)
 {
     const char *a = strchr (text, '{'), *b = strrchr (text, '}');
     if (!a || !b || b < a) {
@@ -58,7 +58,7 @@ static json_t *
 s_complexity_post (const char *text, const json_t *item, char *why, size_t whylen)
 {
     (void) item;
-    json_t *j = s_json_in (text, why, whylen);
+    json_t *j = td_llm_json_in (text, why, whylen);
     if (!j)
         return NULL;
     const char *t = json_string_value (json_object_get (j, "time"));
@@ -91,7 +91,7 @@ s_explain_post (const char *text, const json_t *item, char *why, size_t whylen)
 static json_t *
 s_evaluate_post (const char *text, const json_t *item, char *why, size_t whylen)
 {
-    json_t *j = s_json_in (text, why, whylen);
+    json_t *j = td_llm_json_in (text, why, whylen);
     if (!j)
         return NULL;
     json_t *card = json_object_get (json_object_get (item, "content"), "scorecard");

@@ -54,25 +54,13 @@ s_send (td_actor_t *actor, const char *service, const char *type, json_t *body,
         td_acall_fn *fn, void *arg)
 {
     td_llm_grading_t *self = s_self (actor);
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init (&buf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, msgpack_sbuffer_write);
     td_error_t err;
-    td_error_clear (&err);
-    int rc = -1;
-    if (body && td_json_to_mp (body, &pk, &err) == 0) {
-        td_request_spec_t spec = { .type = type, .auth = self->system_auth.data,
-                                   .auth_size = self->system_auth.size,
-                                   .body = buf.data, .body_size = buf.size };
-        rc = td_acall_send (self->calls, service, &spec, S_TIMEOUT_MS, fn, arg, &err);
-        if (rc == 0)
-            self->in_flight++;
-        else
-            td_warn ("llm", NULL, "grading: cannot ask %s %s: %s", service, type, err.message);
-    }
-    msgpack_sbuffer_destroy (&buf);
-    json_decref (body);
+    int rc = td_llm_acall_json (self->calls, service, type, self->system_auth.data,
+                                self->system_auth.size, body, S_TIMEOUT_MS, fn, arg, &err);
+    if (rc == 0)
+        self->in_flight++;
+    else
+        td_warn ("llm", NULL, "grading: cannot ask %s %s: %s", service, type, err.message);
     return rc;
 }
 

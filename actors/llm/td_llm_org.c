@@ -33,7 +33,7 @@ td_llm_org_config (td_llm_t *llm, const char *rid, const char *org, td_llm_org_c
     const char *params [] = { org };
     PGresult *res = td_db_exec (td_actor_db (llm->actor), rid,
         "SELECT provider, base_url, model, array_to_string (fallback_models, ','),"
-        " encode (key_nonce, 'hex'), encode (key_box, 'hex'), monthly_token_budget"
+        " encode (key_nonce, 'hex'), encode (key_box, 'hex'), monthly_token_budget, webhook_url"
         " FROM llm_org_settings WHERE org_id = $1", 1, params);
     if (!res)
         return -1;
@@ -56,6 +56,7 @@ td_llm_org_config (td_llm_t *llm, const char *rid, const char *org, td_llm_org_c
                 snprintf (out->models [out->nmodels++], sizeof out->models [0], "%s", m);
         }
         out->budget = PQgetisnull (res, 0, 6)? llm->defaults.budget: atoll (PQgetvalue (res, 0, 6));
+        snprintf (out->webhook, sizeof out->webhook, "%s", PQgetvalue (res, 0, 7));
         if (!PQgetisnull (res, 0, 4) && !PQgetisnull (res, 0, 5)) {
             unsigned char nonce [crypto_secretbox_NONCEBYTES], box [600];
             size_t nlen = 0, blen = 0;
@@ -152,10 +153,11 @@ s_settings_reply (td_actor_t *actor, td_call_t *call, const char *org, int statu
     json_t *fallbacks = json_array ();
     for (int i = 1; i < cfg.nmodels; i++)
         json_array_append_new (fallbacks, json_string (cfg.models [i]));
-    json_t *body = json_pack ("{s:s, s:s, s:s, s:s, s:o, s:b, s:o}", "org_id", org,
+    json_t *body = json_pack ("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:b}", "org_id", org,
         "provider", td_llm_kind_name (cfg.kind), "base_url", cfg.base_url, "model", cfg.models [0],
         "fallback_models", fallbacks, "has_key", *cfg.api_key != 0,
-        "monthly_token_budget", cfg.budget < 0? json_null (): json_integer (cfg.budget));
+        "monthly_token_budget", cfg.budget < 0? json_null (): json_integer (cfg.budget),
+        "has_webhook", *cfg.webhook != 0);
     sodium_memzero (&cfg, sizeof cfg);
     return td_llm_reply (call, status, body);
 }
@@ -171,13 +173,19 @@ td_llm_settings_get (td_actor_t *actor, td_call_t *call)
     return s_settings_reply (actor, call, org, 200);
 }
 
-static bool
-s_printable (const char *s)
+bool
+td_llm_webhook_valid (const char *url)
 {
-    for (; *s; s++)
-        if ((unsigned char) *s < 0x20 || *s == 0x7f)
-            return false;
-    return true;
+    if (!*url)
+        return true;                //  "" removes the org's webhook
+    size_t n = strlen (url);
+    const char *host = strncmp (url, "http://", 7) == 0? url + 7
+                     : strncmp (url, "https://", 8) == 0? url + 8: NULL;
+    if (!host || n > 500 || !td_llm_printable (url) || strchr (url, ' '))
+        return false;
+    //  a host before any path, port or query: not empty, no credentials
+    size_t hlen = strcspn (host, "/:?#");
+    return hlen > 0 && memchr (host, '@', strcspn (host, "/?#")) == NULL;
 }
 
 int
@@ -197,12 +205,13 @@ td_llm_settings_put (td_actor_t *actor, td_call_t *call)
     json_t *url = json_object_get (b, "base_url"), *model = json_object_get (b, "model");
     json_t *fb = json_object_get (b, "fallback_models"), *key = json_object_get (b, "api_key");
     json_t *budget = json_object_get (b, "monthly_token_budget");
+    json_t *hook = json_object_get (b, "webhook_url");
     const char *bad = NULL, *why = NULL;
     if (!provider || td_llm_kind_parse (provider) < 0)
         bad = "provider", why = "provider must be one of offline, openai, anthropic, gemini";
     else
     if (url && (!json_is_string (url) || json_string_length (url) > 500
-            || !s_printable (json_string_value (url))
+            || !td_llm_printable (json_string_value (url))
             || (json_string_length (url) && strncmp (json_string_value (url), "http://", 7)
                 && strncmp (json_string_value (url), "https://", 8))))
         bad = "base_url", why = "base_url must be an http:// or https:// URL of at most 500 characters";
@@ -214,12 +223,17 @@ td_llm_settings_put (td_actor_t *actor, td_call_t *call)
         bad = "fallback_models", why = "fallback_models must be a list of at most 3 model names";
     else
     if (key && (!json_is_string (key) || json_string_length (key) > 500
-            || !s_printable (json_string_value (key))))
+            || !td_llm_printable (json_string_value (key))))
         bad = "api_key", why = "api_key must be a string of at most 500 printable characters";
     else
     if (budget && !json_is_null (budget)
             && (!json_is_integer (budget) || json_integer_value (budget) < 0))
         bad = "monthly_token_budget", why = "monthly_token_budget must be a count of tokens or null";
+    else
+    if (hook && !json_is_null (hook) && (!json_is_string (hook)
+                                         || !td_llm_webhook_valid (json_string_value (hook))))
+        bad = "webhook_url", why = "webhook_url must be an http:// or https:// URL of at most 500 "
+                                   "characters with a host (\"\" or null removes it)";
     size_t i;
     json_t *m;
     json_array_foreach (fb, i, m)
@@ -255,20 +269,22 @@ td_llm_settings_put (td_actor_t *actor, td_call_t *call)
     const char *params [] = {
         org, provider, url? json_string_value (url): NULL, model? json_string_value (model): NULL,
         fb? fbl: NULL, set_key, *nonce_hex? nonce_hex: NULL, *box_hex? box_hex: NULL,
-        budget? "1": "0", *budget_s? budget_s: NULL
+        budget? "1": "0", *budget_s? budget_s: NULL,
+        hook? (json_is_string (hook)? json_string_value (hook): ""): NULL
     };
     PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call),
         "INSERT INTO llm_org_settings AS s (org_id, provider, base_url, model, fallback_models,"
-        " key_nonce, key_box, monthly_token_budget)"
+        " key_nonce, key_box, monthly_token_budget, webhook_url)"
         " VALUES ($1, $2, coalesce ($3, ''), coalesce ($4, ''), coalesce ($5::text[], '{}'),"
-        " $7::bytea, $8::bytea, $10::bigint)"
+        " $7::bytea, $8::bytea, $10::bigint, coalesce ($11, ''))"
         " ON CONFLICT (org_id) DO UPDATE SET provider = $2,"
         " base_url = coalesce ($3, s.base_url), model = coalesce ($4, s.model),"
         " fallback_models = coalesce ($5::text[], s.fallback_models),"
         " key_nonce = CASE WHEN $6 = '1' THEN $7::bytea ELSE s.key_nonce END,"
         " key_box = CASE WHEN $6 = '1' THEN $8::bytea ELSE s.key_box END,"
         " monthly_token_budget = CASE WHEN $9 = '1' THEN $10::bigint ELSE s.monthly_token_budget END,"
-        " updated_at = now ()", 10, params);
+        " webhook_url = coalesce ($11, s.webhook_url),"
+        " updated_at = now ()", 11, params);
     json_decref (b);
     sodium_memzero (box_hex, sizeof box_hex);
     if (!res)

@@ -14,7 +14,8 @@
 #define PROMPT_MAX (64 * 1024)
 
 static const char *s_required [] = { "tutor", "conversation", "exam", "item", "offline", "hint",
-                                "feedback", "explain", "complexity", "evaluate", NULL };
+                                "feedback", "explain", "complexity", "evaluate", "analysis",
+                                "scenario", NULL };
 
 static char *
 s_read (const char *path)

@@ -2,8 +2,9 @@
  *
  *  Once a UTC day has passed (checked by the actor's tick), each org's usage of that day is
  *  published as one `llm.usage_daily` event {org_id, day, prompt_tokens, completion_tokens,
- *  requests, errors, users}, and, when TUTORD_LLM_USAGE_WEBHOOK is set, posted there as Slack-
- *  compatible JSON {"text"} on the gateway's loop (fire and forget: nothing waits). The day is
+ *  requests, errors, users}, and posted as Slack-compatible JSON {"text"} to the org's own
+ *  webhook (its llm settings' webhook_url), else to TUTORD_LLM_USAGE_WEBHOOK when that is set,
+ *  on the gateway's loop (fire and forget: nothing waits; a failing receiver is logged). The day is
  *  remembered in memory only: a restart across midnight skips that summary rather than sending
  *  it twice. `usage.summary` {day} (system only: tutorctl) sends the summary of a given day.
  */
@@ -30,15 +31,18 @@ s_summarize (td_actor_t *actor, const char *rid, const char *day)
     td_llm_t *llm = td_llm_state (actor);
     const char *params [] = { day };
     PGresult *res = td_db_exec (td_actor_db (actor), rid,
-        "SELECT org_id, sum (prompt_tokens), sum (completion_tokens), sum (requests), sum (errors),"
-        " count (DISTINCT user_id) FROM llm_usage WHERE day = $1::date AND org_id <> ''"
-        " GROUP BY org_id ORDER BY org_id", 1, params);
+        "SELECT u.org_id, sum (prompt_tokens), sum (completion_tokens), sum (requests), sum (errors),"
+        " count (DISTINCT user_id), coalesce (min (s.webhook_url), '')"
+        " FROM llm_usage u LEFT JOIN llm_org_settings s ON s.org_id = u.org_id"
+        " WHERE day = $1::date AND u.org_id <> '' GROUP BY u.org_id ORDER BY u.org_id", 1, params);
     if (!res)
         return -1;
-    const char *hook = getenv ("TUTORD_LLM_USAGE_WEBHOOK");
+    const char *global = getenv ("TUTORD_LLM_USAGE_WEBHOOK");
     int n = PQntuples (res);
     for (int i = 0; i < n; i++) {
         const char *org = PQgetvalue (res, i, 0);
+        const char *own = PQgetvalue (res, i, 6);
+        const char *hook = *own && td_llm_webhook_valid (own)? own: global;
         json_int_t v [5];
         for (int k = 0; k < 5; k++)
             v [k] = atoll (PQgetvalue (res, i, k + 1));

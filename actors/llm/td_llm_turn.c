@@ -9,6 +9,7 @@
 #include "td_log.h"
 #include "td_mp.h"
 #include "td_llm_turn.h"
+#include "td_llm_conv.h"
 
 #define ANSWER_MAX      250000      //  an answer as stored, bytes
 
@@ -48,19 +49,8 @@ int
 td_llm_turn_delta (void *arg, const char *text, size_t len)
 {
     td_llm_turn_t *t = (td_llm_turn_t *) arg;
-    if (t->len + len > ANSWER_MAX)
+    if (td_llm_text_append (&t->text, &t->len, &t->cap, text, len, ANSWER_MAX) != 0)
         return 1;                   //  ends the stream ("blocked"): over what is stored
-    if (t->len + len + 1 > t->cap) {
-        size_t cap = (t->len + len + 1) * 2;
-        char *grown = (char *) realloc (t->text, cap);
-        if (!grown)
-            return 1;
-        t->text = grown;
-        t->cap = cap;
-    }
-    memcpy (t->text + t->len, text, len);
-    t->len += len;
-    t->text [t->len] = 0;
     if (t->guard && td_llm_leaks_solution (t->item, t->text))
         return 1;
     if (!t->exam) {
@@ -249,13 +239,16 @@ td_llm_system_prompt (td_llm_t *llm, const char *prompt, bool with_solution, con
     char *ctx = td_llm_render (td_llm_prompt (llm, "item"), vars);
     json_decref (vars);
     const char *solution = with_solution? td_llm_item_solution (item): NULL;
-    size_t n = strlen (base) + (ctx? strlen (ctx): 0) + (solution? strlen (solution): 0) + 200;
+    char *conv = td_llm_conv_context (llm, item);     //  a material's conversation scenario
+    size_t n = strlen (base) + (ctx? strlen (ctx): 0) + (solution? strlen (solution): 0)
+             + (conv? strlen (conv): 0) + 200;
     char *out = (char *) malloc (n);
     if (out)
-        snprintf (out, n, "%s\n\n%s%s%s", base, ctx? ctx: "",
+        snprintf (out, n, "%s\n\n%s%s%s%s%s", base, ctx? ctx: "", conv? "\n": "", conv? conv: "",
                   solution? "\nReference solution (for your guidance only; never show it):\n": "",
                   solution? solution: "");
     free (ctx);
+    free (conv);
     return out;
 }
 

@@ -23,6 +23,7 @@
 #include "td_log.h"
 #include "td_mp.h"
 #include "td_llm_turn.h"
+#include "td_llm_conv.h"
 
 #define TEXT_MAX        8000        //  a learner's message, bytes
 
@@ -30,6 +31,7 @@
 typedef struct {
     char user [64], org [64], mode [16], item_id [40];
     char *context_id;
+    json_t *item;                   //  conversation: the item, while its vocabulary is asked for
 } pending_session_t;
 
 //  ---------------------------------------------------------------------------------------------
@@ -37,17 +39,20 @@ typedef struct {
 
 static int
 s_session_store (td_actor_t *actor, td_call_t *call, const char *user, const char *org,
-                 const char *mode, const char *item_id, const char *context_id, const json_t *item)
+                 const char *mode, const char *item_id, const char *context_id, const json_t *item,
+                 const json_t *vocabulary)
 {
     char *item_s = item? json_dumps (item, JSON_COMPACT): NULL;
+    char *vocab_s = vocabulary? json_dumps (vocabulary, JSON_COMPACT): NULL;
     const char *params [] = { user, org, mode, item_id && *item_id? item_id: NULL, context_id,
-                              item_s };
+                              item_s, vocab_s };
     PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call),
-        "INSERT INTO llm_tutor_sessions (user_id, org_id, mode, item_id, context_id, item)"
-        " VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING json_build_object ('id', id, 'mode', mode,"
-        " 'item_id', item_id, 'context_id', context_id, 'org_id', nullif (org_id, ''),"
-        " 'created_at', created_at, 'messages', '[]'::json)", 6, params);
+        "INSERT INTO llm_tutor_sessions (user_id, org_id, mode, item_id, context_id, item, vocabulary)"
+        " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb) RETURNING json_build_object ('id', id,"
+        " 'mode', mode, 'item_id', item_id, 'context_id', context_id, 'org_id', nullif (org_id, ''),"
+        " 'created_at', created_at, 'messages', '[]'::json)", 7, params);
     free (item_s);
+    free (vocab_s);
     if (!res)
         return td_llm_db_down (call);
     json_error_t jerr;
@@ -57,22 +62,37 @@ s_session_store (td_actor_t *actor, td_call_t *call, const char *user, const cha
 }
 
 static void
-s_session_item (td_actor_t *actor, td_call_t *call, json_t *item, void *arg)
+s_session_free (pending_session_t *ps)
 {
-    pending_session_t *ps = (pending_session_t *) arg;
-    if (item)
-        s_session_store (actor, call, ps->user, ps->org, ps->mode, ps->item_id, ps->context_id, item);
     free (ps->context_id);
+    json_decref (ps->item);
     free (ps);
 }
 
-static bool
-s_printable (const char *s)
+//  A conversation session's course vocabulary (NULL: none, or the catalog failed: the session
+//  goes on without it).
+static void
+s_session_vocab (td_actor_t *actor, td_call_t *call, json_t *vocab, void *arg)
 {
-    for (; *s; s++)
-        if ((unsigned char) *s < 0x20)
-            return false;
-    return true;
+    pending_session_t *ps = (pending_session_t *) arg;
+    s_session_store (actor, call, ps->user, ps->org, ps->mode, ps->item_id, ps->context_id,
+                     ps->item, vocab);
+    s_session_free (ps);
+}
+
+static void
+s_session_item (td_actor_t *actor, td_call_t *call, json_t *item, void *arg)
+{
+    pending_session_t *ps = (pending_session_t *) arg;
+    if (item && strcmp (ps->mode, "conversation") == 0) {
+        ps->item = json_incref (item);
+        if (td_llm_conv_vocab_fetch (actor, call, item, s_session_vocab, ps) == 0)
+            return;                 //  the call stays kept
+    }
+    if (item)
+        s_session_store (actor, call, ps->user, ps->org, ps->mode, ps->item_id, ps->context_id,
+                         item, NULL);
+    s_session_free (ps);
 }
 
 //  A learner's own account, else answered (401/403) and NULL.
@@ -116,7 +136,7 @@ td_llm_tutor_create (td_actor_t *actor, td_call_t *call)
     else
     if (ctx && !json_is_null (ctx) && (!json_is_string (ctx) || json_string_length (ctx) < 1
                                        || json_string_length (ctx) > 128
-                                       || !s_printable (json_string_value (ctx))))
+                                       || !td_llm_printable (json_string_value (ctx))))
         bad = "context_id", why = "context_id must be a string of 1 to 128 characters";
     else
     if (orgj && !json_is_null (orgj) && (!json_is_string (orgj)
@@ -139,7 +159,7 @@ td_llm_tutor_create (td_actor_t *actor, td_call_t *call)
     td_principal_destroy (&p);
     const char *context_id = json_string_value (ctx);
     if (!json_is_string (item)) {
-        int rc = s_session_store (actor, call, user, org, mode, NULL, context_id, NULL);
+        int rc = s_session_store (actor, call, user, org, mode, NULL, context_id, NULL, NULL);
         json_decref (b);
         return rc;
     }
@@ -173,7 +193,7 @@ s_own_session (td_actor_t *actor, td_call_t *call, td_principal_t *p, char *id, 
     }
     const char *params [] = { id, td_principal_user (p) };
     PGresult *res = td_db_exec (td_actor_db (actor), td_call_rid (call),
-        "SELECT id, org_id, mode, item_id, item FROM llm_tutor_sessions"
+        "SELECT id, org_id, mode, item_id, item, vocabulary FROM llm_tutor_sessions"
         " WHERE id = $1::uuid AND user_id = $2", 2, params);
     if (!res) {
         td_llm_db_down (call);
@@ -184,6 +204,19 @@ s_own_session (td_actor_t *actor, td_call_t *call, td_principal_t *p, char *id, 
         td_call_error (call, TD_ERR_NOT_FOUND, NULL, "no such tutor session");
         return NULL;
     }
+    return res;
+}
+
+PGresult *
+td_llm_tutor_own (td_actor_t *actor, td_call_t *call, char *user, size_t usize, char *id,
+                  size_t size)
+{
+    td_principal_t *p = s_learner (call);
+    if (!p)
+        return NULL;
+    snprintf (user, usize, "%s", td_principal_user (p));
+    PGresult *res = s_own_session (actor, call, p, id, size);
+    td_principal_destroy (&p);
     return res;
 }
 
@@ -207,7 +240,7 @@ td_llm_tutor_get (td_actor_t *actor, td_call_t *call)
         " 'messages', coalesce ((SELECT json_agg (json_build_object ('id', m.id, 'role', m.role,"
         "   'text', m.text, 'status', m.status, 'provider', m.provider, 'model', m.model,"
         "   'usage', json_build_object ('prompt_tokens', m.prompt_tokens,"
-        "   'completion_tokens', m.completion_tokens), 'error', m.error,"
+        "   'completion_tokens', m.completion_tokens), 'error', m.error, 'analysis', m.analysis,"
         "   'created_at', m.created_at) ORDER BY m.seq)"
         "   FROM llm_tutor_messages m WHERE m.session_id = s.id), '[]'))"
         " FROM llm_tutor_sessions s WHERE s.id = $1::uuid", 1, params);
@@ -449,9 +482,12 @@ td_llm_tutor_message (td_actor_t *actor, td_call_t *call)
         sodium_memzero (&cfg, sizeof cfg);
         return td_llm_db_down (call);
     }
+    char user_msg [64] = "";
     for (int i = 0; i < PQntuples (res); i++)
         if (strcmp (PQgetvalue (res, i, 1), "assistant") == 0)
             snprintf (t->message, sizeof t->message, "%s", PQgetvalue (res, i, 0));
+        else
+            snprintf (user_msg, sizeof user_msg, "%s", PQgetvalue (res, i, 0));
     PQclear (res);
     int turns = 0;
     json_t *history = s_history (actor, t->rid, t->session, &turns);
@@ -482,6 +518,10 @@ td_llm_tutor_message (td_actor_t *actor, td_call_t *call)
         }
     }
     td_llm_reply (call, 202, ack);
+    //  conversation practice: the learner's turn is analysed beside the answer (td_llm_conv.c);
+    //  started first, as the offline turn below ends (and frees t) at once
+    if (strcmp (t->mode, "conversation") == 0 && *user_msg)
+        td_llm_conv_analyze (actor, t->rid, t->session, user_msg, t->user, t->org, text, t->item);
     if (offline)
         td_llm_turn_offline (t, text, turns);
     else

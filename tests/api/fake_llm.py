@@ -7,7 +7,9 @@ answer) can only be tested against an upstream that misbehaves on purpose and ex
 One FakeLLM serves OpenAI Chat Completions (POST .../chat/completions), Anthropic Messages
 (POST .../v1/messages) and Gemini (POST .../models/{model}:streamGenerateContent?alt=sse). The
 script is a queue of responses per model name (the request's "model", or Gemini's path); a model
-with an empty queue gets a normal stream of DEFAULT_TEXT. Every request is recorded (path,
+with an empty queue gets a normal stream of DEFAULT_TEXT. script_matching(model, needle, ...) queues
+responses for that model's requests whose JSON body contains needle (e.g. a marker of the
+conversation-analysis prompt); those are served before the model's plain queue. Every request is recorded (path,
 headers, JSON body, time). Responses are sent with chunked transfer encoding, so "drop" (closing
 the socket without the last chunk) is a real cut the client can tell from a normal end.
 
@@ -126,7 +128,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if path.startswith("/hook"):
                 return self._plain(200, {"ok": True})
             return self._plain(404, {"error": {"message": "no such route"}})
-        spec = fake._next(model) or {"events": STREAMS[kind](DEFAULT_TEXT, model=model)}
+        spec = fake._next(model, raw) or {"events": STREAMS[kind](DEFAULT_TEXT, model=model)}
         status = spec.get("status", 200)
         if status != 200:
             return self._plain(status, spec.get("body", {"error": {"message": "scripted"}}),
@@ -195,6 +197,7 @@ class FakeLLM:
     def __init__(self):
         self._lock = threading.Lock()
         self._scripts = defaultdict(deque)
+        self._matching = []         # [(model, needle bytes, deque)]
         self.requests = []
         self.aborts = []
         self.server = _Server(("127.0.0.1", 0), _Handler)
@@ -215,6 +218,10 @@ class FakeLLM:
         with self._lock:
             self._scripts[model].extend(responses)
 
+    def script_matching(self, model, needle, *responses):
+        with self._lock:
+            self._matching.append((model, needle.encode(), deque(responses)))
+
     def requests_for(self, model):
         with self._lock:
             return [r for r in self.requests if r["model"] == model]
@@ -227,8 +234,11 @@ class FakeLLM:
         with self._lock:
             self.aborts.append(what)
 
-    def _next(self, model):
+    def _next(self, model, raw=b""):
         with self._lock:
+            for m, needle, q in self._matching:
+                if m == model and q and needle in raw:
+                    return q.popleft()
             q = self._scripts.get(model)
             return q.popleft() if q else None
 

@@ -115,17 +115,22 @@ class Events:
     def close(self):
         self.sock.close()
 
-    def until_done(self, message_id, timeout=20):
+    def wait(self, pred, timeout=20):
+        """The first event, seen or still to come, that pred accepts."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             for ev in self.seen:
-                if ev["type"] == "llm.done" and ev["data"]["message_id"] == message_id:
-                    return [e for e in self.seen if e["data"].get("message_id") == message_id]
+                if pred(ev):
+                    return ev
             if self.sock.poll(200):
                 frames = self.sock.recv_multipart()
-                ev = msgpack.unpackb(frames[-1], raw=False)
-                self.seen.append(ev)
-        raise AssertionError("no llm.done for %s within %ss; saw %r" % (message_id, timeout, self.seen))
+                self.seen.append(msgpack.unpackb(frames[-1], raw=False))
+        raise AssertionError("no such event within %ss; saw %r" % (timeout, self.seen))
+
+    def until_done(self, message_id, timeout=20):
+        self.wait(lambda ev: ev["type"] == "llm.done" and ev["data"]["message_id"] == message_id,
+                  timeout)
+        return [e for e in self.seen if e["data"].get("message_id") == message_id]
 
 
 def turn(env, org, sid, text="Help me", expect_status=202):
@@ -421,12 +426,19 @@ def test_settings_never_return_the_key(env):
 SOLUTION = "def fizzbuzz(n):\n    return ['FizzBuzz' if i % 15 == 0 else str(i) for i in range(1, n + 1)]\n"
 
 
-def _exercise(env, org):
+def lesson(env, org, title="Course"):
+    """A public course of org with one module and one lesson: (course, lesson) as returned."""
     t = env.t
     c = ok(t, "POST", "/api/v1/orgs/%s/courses" % org.id, org.admin,
-           {"slug": unique("course"), "title": "Course", "visibility": "public"})
+           {"slug": unique("course"), "title": title, "visibility": "public"})
     m = ok(t, "POST", "/api/v1/courses/%s/modules" % c["id"], org.admin, {"slug": "mod", "title": "M"})
     l = ok(t, "POST", "/api/v1/modules/%s/lessons" % m["id"], org.admin, {"slug": "les", "title": "L"})
+    return c, l
+
+
+def _exercise(env, org):
+    t = env.t
+    c, l = lesson(env, org)
     i = ok(t, "POST", "/api/v1/lessons/%s/items" % l["id"], org.admin, {
         "slug": "fizz", "kind": "exercise", "title": "FizzBuzz", "content": {
             "language": "python", "instructions": "Write fizzbuzz(n).", "starter_code": "",
@@ -717,10 +729,7 @@ def test_daily_usage_summary_event_and_webhook(env):
 
 def _essay(env, org):
     t = env.t
-    c = ok(t, "POST", "/api/v1/orgs/%s/courses" % org.id, org.admin,
-           {"slug": unique("course"), "title": "Essays", "visibility": "public"})
-    m = ok(t, "POST", "/api/v1/courses/%s/modules" % c["id"], org.admin, {"slug": "mod", "title": "M"})
-    l = ok(t, "POST", "/api/v1/modules/%s/lessons" % m["id"], org.admin, {"slug": "les", "title": "L"})
+    c, l = lesson(env, org, "Essays")
     i = ok(t, "POST", "/api/v1/lessons/%s/items" % l["id"], org.admin, {
         "slug": "essay", "kind": "question", "title": "Why test", "content": {
             "type": "subjective", "prompt": "Why write tests?", "scorecard": [

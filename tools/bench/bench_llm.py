@@ -4,16 +4,22 @@ a fake OpenAI-compatible upstream read through tutord, against the same streams 
 from the upstream, in the same run.
 
     TUTORD_DB=... tools/bench/bench_llm.py [--build build/llm-rel] [-n 1000] [-t 10] [-i 100]
+                                           [-c 100] [--plane] [--stagger]
 
 The upstream (a separate asyncio process) holds every stream until all n have connected, then
 sends t tokens per stream, one every i ms; each token's text is the CLOCK_MONOTONIC time (ns) at
 which it was written. A reader computes, per token, arrival time minus that stamp. Direct: n
 asyncio connections read the SSE streams themselves. Through tutord: one learner, n tutor
-sessions, n messages posted; the llm actor streams all n upstream calls in its one thread and
-publishes every token as llm.delta; the reader is a SUB socket on TUTORD_EVENTS (the event plane
-the bridge's WebSocket feeds from; the bridge's own WebSocket hop is not in this figure).
-Reported: p50/p99/max per-token latency of both paths, the added latency (tutord minus direct
-at each percentile), tokens lost, and CPU seconds used by tutord and by the upstream.
+sessions spread over c learners, n messages posted; the llm actor streams all n upstream calls in
+its one thread and publishes every token as llm.delta; the web bridge delivers each to the
+learner's WebSocket: c WebSocket clients (one per learner, subscribed to llm.*; a minimal client on
+plain sockets on one epoll loop, as lean as the direct reader: frames stamped on arrival, decoded
+after the run). --plane also reads the event plane itself (a SUB socket, in its own process) in the
+same run, to tell the llm actor's share from the bridge's.
+Reported: p50/p99/max per-token latency of each path, the added latency (WebSocket minus direct
+at each percentile), tokens lost, connections the bridge closed, CPU seconds used by tutord and
+by the upstream (/proc/<pid>/stat before and after the streams), and the WebSocket p99 by the
+token's position in its stream (does the tail come from a stream's start, its end, or anywhere).
 """
 
 import argparse
@@ -180,9 +186,103 @@ def free_port():
     return p
 
 
-def run_tutord(build, port, n, tokens):
+class WsClient:
+    """A minimal WebSocket client on a plain socket (RFC 6455: the handshake, masked client text
+    frames, unmasked server frames; no extension offered, so none is used). As lean as the direct
+    reader: frames are stamped on arrival and decoded after the run."""
+
+    def __init__(self, hostport, token):
+        import base64
+        host, port = hostport.split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=30)
+        key = base64.b64encode(os.urandom(16))
+        self.sock.sendall(b"GET /ws?token=%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+                          b"Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                          b"Sec-WebSocket-Version: 13\r\n\r\n" % (token.encode(), hostport.encode(), key))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise RuntimeError("the bridge closed the WebSocket handshake")
+            head += chunk
+        status = head.split(b"\r\n", 1)[0]
+        if b" 101 " not in status:
+            raise RuntimeError("WebSocket upgrade refused: %r" % status)
+        self.buf = head.split(b"\r\n\r\n", 1)[1]
+        self.frames = []            # (arrival ns, payload bytes)
+        self.closed = False
+        self.close_reason = b""
+
+    def send_text(self, text):
+        data = text.encode()
+        mask = os.urandom(4)
+        n = len(data)
+        assert n < 126
+        head = bytes([0x81, 0x80 | n])
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def feed(self, data, now):
+        """Split what came into whole frames, stamped now; False once the server closed."""
+        buf = self.buf + data
+        while len(buf) >= 2:
+            op, ln = buf[0] & 0x0F, buf[1] & 0x7F
+            off = 2
+            if ln == 126:
+                if len(buf) < 4:
+                    break
+                ln, off = int.from_bytes(buf[2:4], "big"), 4
+            elif ln == 127:
+                if len(buf) < 10:
+                    break
+                ln, off = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < off + ln:
+                break
+            payload, buf = buf[off:off + ln], buf[off + ln:]
+            if op == 0x8:
+                self.closed = True
+                self.close_reason = payload[2:]
+            elif op in (0x0, 0x1):
+                self.frames.append((now, payload))
+        self.buf = buf
+        return not self.closed
+
+
+def plane_reader(events, n, conn):
+    """The event plane's own figure (a SUB socket on TUTORD_EVENTS, in its own process so it does
+    not share the WebSocket reader's interpreter): per-token latency before the bridge's hop."""
     import zmq
     import msgpack
+    ctx = zmq.Context()
+    sub = ctx.socket(zmq.SUB)
+    sub.setsockopt(zmq.RCVHWM, 0)
+    sub.setsockopt(zmq.SUBSCRIBE, b"llm.")
+    sub.connect(events)
+    conn.send("ready")
+    raw, done = [], 0
+    while done < n and sub.poll(30000):
+        frames = sub.recv_multipart()
+        now = time.monotonic_ns()
+        if frames[0].startswith(b"llm.done"):
+            done += 1
+        else:
+            raw.append((now, frames[-1]))
+    lat = []
+    for now, data in raw:
+        ev = msgpack.unpackb(data, raw=False)
+        if ev["type"] == "llm.delta":
+            lat.extend((now - int(w)) / 1e6 for w in ev["data"]["text"].split())
+    sub.close()
+    ctx.term()
+    conn.send(lat)
+
+
+def run_tutord(build, port, n, tokens, clients, plane):
+    """n streams through tutord to `clients` WebSocket connections (one learner each, the n
+    sessions spread over them: the bridge sends a learner's events to that learner's connections;
+    a few sessions per connection keep each connection far below the bridge's outbound queue
+    limit of 1024 frames)."""
+    import multiprocessing
+    import selectors
     var = tempfile.mkdtemp(prefix="bench-llm-")
     hp = "127.0.0.1:%d" % free_port()
     events = "tcp://127.0.0.1:%d" % free_port()
@@ -190,7 +290,8 @@ def run_tutord(build, port, n, tokens):
                TUTORD_EVENTS=events, TUTORD_EVENTS_IN="tcp://127.0.0.1:%d" % free_port(),
                TUTORD_LLM_PROVIDER="offline", TUTORD_RATE_PER_TOKEN="1000000",
                TUTORD_RATE_BURST="1000000", TUTORD_LLM_FIRST_TOKEN_TIMEOUT_MS="300000",
-               TUTORD_LLM_TOTAL_TIMEOUT_MS="600000", TUTORD_LLM_CONNECT_TIMEOUT_MS="60000")
+               TUTORD_LLM_TOTAL_TIMEOUT_MS="600000", TUTORD_LLM_CONNECT_TIMEOUT_MS="60000",
+               TUTORD_LLM_GRADE_MS="0", TUTORD_LOGIN_MAX_PER_IP="100000")
     subprocess.run([os.path.join(build, "tutorctl"), "migrate", os.path.join(SOURCE, "schema")],
                    env=env, check=True, capture_output=True)
     log = open(os.path.join(var, "tutord.out"), "wb")
@@ -205,53 +306,96 @@ def run_tutord(build, port, n, tokens):
                 pass
             time.sleep(0.1)
         pw = "bench password 123"
-        email = "bench-%d@example.org" % time.time_ns()
-        s, b = http(hp, "POST", "/api/v1/auth/register", body={"email": email, "password": pw, "name": "B"})
-        tok = b["token"]
-        s, org = http(hp, "POST", "/api/v1/orgs", tok, {"name": "Bench", "slug": "bench-%d" % time.time_ns()})
-        tok = http(hp, "POST", "/api/v1/auth/login", body={"email": email, "password": pw})[1]["token"]
-        s, b = http(hp, "PUT", "/api/v1/orgs/%s/llm" % org["id"], tok,
-                    {"provider": "openai", "base_url": "http://127.0.0.1:%d/v1" % port, "model": "m"})
-        assert s == 200, b
-        with concurrent.futures.ThreadPoolExecutor(16) as ex:
-            sids = list(ex.map(lambda _: http(hp, "POST", "/api/v1/tutor/sessions", tok,
-                                              {"mode": "tutor"})[1]["id"], range(n)))
-        ctx = zmq.Context()
-        sub = ctx.socket(zmq.SUB)
-        sub.setsockopt(zmq.RCVHWM, 0)
-        sub.setsockopt(zmq.SUBSCRIBE, b"llm.")
-        sub.connect(events)
-        time.sleep(0.5)
-        lat, done, raw = [], [0], []
 
-        def reader():
-            #  stamp on arrival and keep the bytes: decoding waits until the streams are over, so
-            #  the reader's own work does not queue the next tokens (the direct reader is as lean)
-            while done[0] < n:
-                if not sub.poll(30000):
-                    break
-                frames = sub.recv_multipart()
-                now = time.monotonic_ns()
-                if frames[0].startswith(b"llm.done"):
-                    done[0] += 1
-                else:
-                    raw.append((now, frames[-1]))
-            for now, data in raw:
-                ev = msgpack.unpackb(data, raw=False)
-                if ev["type"] == "llm.delta":
-                    for word in ev["data"]["text"].split():
-                        lat.append((now - int(word)) / 1e6)
-        th = threading.Thread(target=reader)
-        th.start()
+        def learner(k):
+            """A learner with their own org whose model is the upstream; their token."""
+            email = "bench-%d-%d@example.org" % (time.time_ns(), k)
+            s, b = http(hp, "POST", "/api/v1/auth/register", body={"email": email, "password": pw, "name": "B"})
+            assert s == 201, b
+            s, org = http(hp, "POST", "/api/v1/orgs", b["token"],
+                          {"name": "Bench", "slug": "bench-%d-%d" % (time.time_ns(), k)})
+            tok = http(hp, "POST", "/api/v1/auth/login", body={"email": email, "password": pw})[1]["token"]
+            s, b = http(hp, "PUT", "/api/v1/orgs/%s/llm" % org["id"], tok,
+                        {"provider": "openai", "base_url": "http://127.0.0.1:%d/v1" % port, "model": "m"})
+            assert s == 200, b
+            return tok
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            toks = list(ex.map(learner, range(clients)))
+            owners = [toks[i % clients] for i in range(n)]
+            sids = list(ex.map(lambda tok: http(hp, "POST", "/api/v1/tutor/sessions", tok,
+                                                {"mode": "tutor"})[1]["id"], owners))
+        # the WebSocket clients, each subscribed to llm.* (the bridge sends its learner's only)
+        sel = selectors.DefaultSelector()
+        ws = []
+        for tok in toks:
+            c = WsClient(hp, tok)
+            c.send_text('{"op":"subscribe","topics":["llm."]}')
+            ws.append(c)
+        for c in ws:
+            while not c.frames:
+                c.feed(c.sock.recv(65536), 0)
+            assert b'"subscribed"' in c.frames[0][1], c.frames[0]
+            c.frames.clear()
+            c.sock.setblocking(False)
+            sel.register(c.sock, selectors.EVENT_READ, c)
+        pl = parent = None
+        if plane:
+            parent, child = multiprocessing.Pipe()
+            pl = multiprocessing.Process(target=plane_reader, args=(events, n, child))
+            pl.start()
+            assert parent.recv() == "ready"
+            time.sleep(0.5)         # the slow joiner
         cpu0 = cpu_seconds(proc.pid)
-        with concurrent.futures.ThreadPoolExecutor(16) as ex:
-            list(ex.map(lambda sid: http(hp, "POST", "/api/v1/tutor/sessions/%s/messages" % sid, tok,
-                                         {"text": "go"}), sids))
-        th.join()
+
+        def post_all():
+            with concurrent.futures.ThreadPoolExecutor(8) as ex:
+                list(ex.map(lambda a: http(hp, "POST", "/api/v1/tutor/sessions/%s/messages" % a[1],
+                                           a[0], {"text": "go"}), zip(owners, sids)))
+        poster = threading.Thread(target=post_all)
+        poster.start()
+        done, deadline = 0, time.monotonic() + 600
+        marker = b'"type":"llm.done"'
+        while done < n and time.monotonic() < deadline:
+            ready = sel.select(timeout=30)
+            if not ready:
+                break
+            for k, _ in ready:
+                c = k.data
+                try:
+                    data = c.sock.recv(262144)
+                except BlockingIOError:
+                    continue
+                now = time.monotonic_ns()
+                before = len(c.frames)
+                alive = bool(data) and c.feed(data, now)
+                done += sum(1 for _, f in c.frames[before:] if marker in f)
+                if not alive:
+                    sel.unregister(c.sock)
         cpu = cpu_seconds(proc.pid) - cpu0
-        sub.close()
-        ctx.term()
-        return lat, done[0], cpu
+        poster.join()
+        lat, closed = [], [c.close_reason for c in ws if c.closed]
+        per_session = {}            # session -> [(stamp, latency)], for the per-position figure
+        for c in ws:
+            for now, payload in c.frames:
+                ev = json.loads(payload).get("event") or {}
+                if ev.get("type") == "llm.delta":
+                    for w in ev["data"]["text"].split():
+                        lat.append((now - int(w)) / 1e6)
+                        per_session.setdefault(ev["data"]["session_id"], []).append((int(w), lat[-1]))
+            c.sock.close()
+        by_pos = {}
+        for toks in per_session.values():
+            for i, (_, l) in enumerate(sorted(toks)):
+                by_pos.setdefault(i, []).append(l)
+        print("# p99 ms by the token's position in its stream (WebSocket): %s" % " ".join(
+            "%d:%.1f" % (i, pct(by_pos[i], 99)) for i in sorted(by_pos)))
+        plat = None
+        if pl:
+            plat = parent.recv()
+            pl.join(30)
+        if closed:
+            print("# the bridge closed %d WebSocket(s): %r" % (len(closed), closed[:3]))
+        return lat, done, cpu, len(closed), plat
     finally:
         proc.terminate()
         proc.wait(30)
@@ -264,6 +408,11 @@ def main():
     ap.add_argument("-t", type=int, default=10)
     ap.add_argument("-i", type=int, default=100)
     ap.add_argument("--wait", type=float, default=60)
+    ap.add_argument("-c", "--clients", type=int, default=100,
+                    help="WebSocket connections (one learner each; the n sessions spread over them)")
+    ap.add_argument("--plane", action="store_true",
+                    help="also read the event plane (SUB on TUTORD_EVENTS, its own process) in the "
+                         "same run: where the added latency is, before or after the bridge")
     ap.add_argument("--upstream", type=int)
     ap.add_argument("--stagger", action="store_true",
                     help="each stream starts at a random phase of the interval (default: all "
@@ -271,9 +420,9 @@ def main():
     a = ap.parse_args()
     if a.upstream:
         return upstream_main(a.upstream, a.n, a.t, a.i, a.wait, a.stagger)
-    print("# %s -n %d -t %d -i %d%s (load %s)" % (" ".join(sys.argv[:1]), a.n, a.t, a.i,
-                                                    " --stagger" if a.stagger else "",
-                                                    open("/proc/loadavg").read().split()[0]))
+    print("# %s -n %d -t %d -i %d -c %d%s%s (load %s)" % (
+        " ".join(sys.argv[:1]), a.n, a.t, a.i, a.clients, " --stagger" if a.stagger else "",
+        " --plane" if a.plane else "", " ".join(open("/proc/loadavg").read().split()[:3])))
     up, port = start_upstream(a.n, a.t, a.i, a.wait, a.stagger)
     try:
         c0 = cpu_seconds(up.pid)
@@ -285,7 +434,7 @@ def main():
     up, port = start_upstream(a.n, a.t, a.i, a.wait, a.stagger)
     try:
         c0 = cpu_seconds(up.pid)
-        through, done, cpu = run_tutord(a.build, port, a.n, a.t)
+        through, done, cpu, closed, plat = run_tutord(a.build, port, a.n, a.t, a.clients, a.plane)
         up_through = cpu_seconds(up.pid) - c0
     finally:
         up.kill()
@@ -294,10 +443,17 @@ def main():
     print("path     streams  tokens   lost   p50 ms   p99 ms   max ms   cpu s (tutord / upstream)")
     print("direct   %7d %7d %6d %8.3f %8.3f %8.3f   - / %.2f" % (a.n, len(direct), want - len(direct),
           pct(direct, 50), pct(direct, 99), max(direct or [0]), up_direct))
-    print("tutord   %7d %7d %6d %8.3f %8.3f %8.3f   %.2f / %.2f" % (done, len(through), want - len(through),
-          pct(through, 50), pct(through, 99), max(through or [0]), cpu, up_through))
-    print("added    p50 %.3f ms, p99 %.3f ms per token (tutord minus direct at each percentile)"
-          % (pct(through, 50) - pct(direct, 50), pct(through, 99) - pct(direct, 99)))
+    if plat is not None:
+        print("plane    %7s %7d %6d %8.3f %8.3f %8.3f   (the event plane, same run)" % (
+              "", len(plat), want - len(plat), pct(plat, 50), pct(plat, 99), max(plat or [0])))
+    print("tutord   %7d %7d %6d %8.3f %8.3f %8.3f   %.2f / %.2f   (WebSocket clients: %d, closed by "
+          "the bridge: %d)" % (done, len(through), want - len(through), pct(through, 50),
+                               pct(through, 99), max(through or [0]), cpu, up_through, a.clients, closed))
+    print("added    p50 %.3f ms, p99 %.3f ms per token (tutord over WebSocket minus direct at each "
+          "percentile)" % (pct(through, 50) - pct(direct, 50), pct(through, 99) - pct(direct, 99)))
+    if plat is not None:
+        print("bridge   p50 %.3f ms, p99 %.3f ms of it after the event plane (WebSocket minus plane)"
+              % (pct(through, 50) - pct(plat, 50), pct(through, 99) - pct(plat, 99)))
 
 
 if __name__ == "__main__":
