@@ -16,7 +16,7 @@
  *    take td_authcache_epoch before asking identity and pass it to td_authcache_put, which
  *    stores nothing when any drop, flush or state change happened in between.
  *
- *  Thread-safe (one mutex): the bridge's actor thread looks up and stores, the listener thread
+ *  Thread-safe (one mutex): the bridge's lws thread looks up and stores, the listener thread
  *  drops. Pure otherwise (no sockets): unit-tested in tests/unit/test_web_authcache.c.
  */
 #ifndef TD_AUTHCACHE_H

@@ -1,6 +1,6 @@
 /*  td_health — GET /health and GET /metrics: answers built from several broker requests.
  *
- *  Runs in the bridge actor. An aggregation (td_agg_t) sends its sub-requests at once — broker
+ *  Runs on the bridge's lws thread (td_web_int.h). An aggregation (td_agg_t) sends its sub-requests at once — broker
  *  "status", and for health a "ping" to every domain service of td_names.h — each with a
  *  TD_WEB_PROBE_MS deadline, and answers when the last reply arrives or the deadline passes,
  *  whichever comes first; a missing reply counts as "down". So /health answers within about a

@@ -5,14 +5,15 @@
  *             are checked at once, and an error is decided early (pss->early) but answered
  *             only after the body has been read, so the client never sees a reset while it is
  *             still sending. Body bytes past cfg->http_max_body are counted and thrown away.
- *    WAIT     submitted to the actor; td_http_deliver () hands over the response when the
+ *    WAIT     submitted (td_web_submit); td_http_deliver () hands over the response when the
  *             reply arrives (dropped if the connection went away: its serial is gone).
- *    HEADERS  one WRITEABLE writes the headers,
+ *    HEADERS  one WRITEABLE writes the headers (with a body of up to S_ONE_WRITE bytes),
  *    BODY     then one WRITEABLE per chunk of the body, the last with LWS_WRITE_HTTP_FINAL;
  *             then the transaction completes (keep-alive) and the state is NONE again.
  *  Every error has the CONTRACT shape {"error":{"code","message","field"?}} and an
  *  X-Request-Id header; nothing here answers 500 for bad input.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,8 @@
 #include "td_web_int.h"
 
 #define S_CHUNK         (32 * 1024)
+#define S_HEADERS_MAX   1024        //  response headers, bytes
+#define S_ONE_WRITE     (16 * 1024) //  bodies up to this go out in the headers' write
 #define S_DISCARD_MAX   (64LL * 1024 * 1024)   //  oversized bodies up to this are read and
                                                //  thrown away before the 413, so clients that
                                                //  write the whole body first still see it;
@@ -197,16 +200,6 @@ td_answer_error (td_answer_t *ans, td_errcode_t code, const char *message, const
                         ? TD_WEB_RETRY_AFTER : 0);
 }
 
-int
-td_web_submit (td_web_t *web, td_job_kind_t kind, uint64_t serial, int flags,
-               const char *service, const char *type, const char *rid, const char *call_id,
-               const char *token, const void *body, size_t size)
-{
-    return zsock_send (web->push, TD_JOB_PICTURE, (int) kind, serial, flags,
-                       service ? service : "", type ? type : "", rid ? rid : "",
-                       call_id ? call_id : "", token ? token : "", body, size);
-}
-
 void
 td_http_peer (struct lws *wsi, char *buf, size_t size)
 {
@@ -214,6 +207,24 @@ td_http_peer (struct lws *wsi, char *buf, size_t size)
     if (!lws_get_peer_simple (wsi, buf, size))
         buf [0] = 0;
     buf [size - 1] = 0;
+}
+
+//  The peer address of a keep-alive connection, without a getpeername per request: lws frees
+//  a transaction's pss when it ends, so an IPv4 peer is kept in the connection's opaque user
+//  pointer as a tagged integer (nothing to free); other peers are asked for every time.
+static void
+s_peer_cached (struct lws *wsi, char *buf, size_t size)
+{
+    uintptr_t v = (uintptr_t) lws_get_opaque_user_data (wsi);
+    if (sizeof v >= 8 && (v & 1)) {
+        struct in_addr a = { .s_addr = (in_addr_t) (v >> 1) };
+        if (inet_ntop (AF_INET, &a, buf, (socklen_t) size))
+            return;
+    }
+    td_http_peer (wsi, buf, size);
+    struct in_addr a;
+    if (sizeof v >= 8 && v == 0 && inet_pton (AF_INET, buf, &a) == 1)
+        lws_set_opaque_user_data (wsi, (void *) (((uintptr_t) a.s_addr << 1) | 1));
 }
 
 void
@@ -294,7 +305,7 @@ td_web_handle (td_web_t *web, uint64_t serial, const char *call_id, td_method_t 
         case TD_ROUTE_FORWARD:
             break;
     }
-    //  Who may call: a protected route needs a token (verified by the actor before the
+    //  Who may call: a protected route needs a token (verified by td_web_submit before the
     //  request is forwarded); a NOAUTH route ignores it. Then the per-token rate.
     if (td_route_noauth (route) || !token)
         token = "";
@@ -498,7 +509,9 @@ s_sse_writeable (td_web_t *web, td_pss_t *pss)
     return -1;                      //  close: the end of the stream
 }
 
-//  One lws_write per call: headers, then body chunks.
+//  One lws_write per call. A body of up to S_ONE_WRITE bytes goes out with its headers in a
+//  single write (one send (), one wake-up of the client, no second WRITEABLE turn); a larger
+//  one as headers, then body chunks.
 static int
 s_writeable (td_web_t *web, td_pss_t *pss)
 {
@@ -506,8 +519,9 @@ s_writeable (td_web_t *web, td_pss_t *pss)
     if (pss->sse)
         return s_sse_writeable (web, pss);
     if (pss->state == TD_RESP_HEADERS) {
-        unsigned char hbuf [LWS_PRE + 1024];
-        unsigned char *start = hbuf + LWS_PRE, *p = start, *end = hbuf + sizeof hbuf - 1;
+        unsigned char hbuf [LWS_PRE + S_HEADERS_MAX + S_ONE_WRITE];
+        unsigned char *start = hbuf + LWS_PRE, *p = start;
+        unsigned char *end = hbuf + LWS_PRE + S_HEADERS_MAX - 1;
         if (pss->status == 204) {
             //  No content: no body, no Content-Type, no Content-Length (RFC 9110 §15.3.5)
             pss->resp_len = 0;
@@ -542,10 +556,22 @@ s_writeable (td_web_t *web, td_pss_t *pss)
         &&  lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
                                           (unsigned char *) "no-store", 8, &p, end))
             return -1;
-        if (lws_finalize_write_http_header (wsi, start, &p, end))
-            return -1;
-        pss->state = TD_RESP_BODY;
-        if (pss->resp_len > 0 && pss->method != TD_METHOD_HEAD) {
+        size_t body = pss->method == TD_METHOD_HEAD ? 0 : pss->resp_len;
+        if (body <= S_ONE_WRITE) {
+            if (lws_finalize_http_header (wsi, &p, end))
+                return -1;
+            if (body)
+                memcpy (p, TD_WEB_TEXT (pss->resp_buf), body);
+            p += body;
+            int n = lws_ptr_diff (p, start);
+            if (lws_write (wsi, start, (size_t) n, LWS_WRITE_HTTP_HEADERS) != n)
+                return -1;
+            //  the transaction is done (below)
+        }
+        else {
+            if (lws_finalize_write_http_header (wsi, start, &p, end))
+                return -1;
+            pss->state = TD_RESP_BODY;
             lws_callback_on_writable (wsi);
             return 0;
         }
@@ -718,15 +744,14 @@ s_dispatch (td_web_t *web, td_pss_t *pss)
     }
     else {
         char token [TD_WEB_TOKEN_MAX + 16];
-        char peer [64];
         td_http_bearer (pss->wsi, token, sizeof token);
-        td_http_peer (pss->wsi, peer, sizeof peer);
+        s_peer_cached (pss->wsi, pss->peer, sizeof pss->peer);
         char accept [256] = "";
         if (lws_hdr_copy (pss->wsi, accept, sizeof accept, WSI_TOKEN_HTTP_ACCEPT) < 0)
             accept [0] = 0;
         pss->sse_wanted = strstr (accept, "text/event-stream") != NULL;
         td_web_handle (web, pss->serial, NULL, pss->method, pss->path, query, body, pss->rid,
-                       token, peer, pss->sse_wanted, &ans);
+                       token, pss->peer, pss->sse_wanted, &ans);
         sodium_memzero (token, sizeof token);
     }
     free (query);
@@ -776,7 +801,7 @@ s_begin (td_web_t *web, td_pss_t *pss, struct lws *wsi, const char *in)
         memcpy (pss->rid, rid, sizeof pss->rid);
     else {
         char id [33];
-        td_new_id (id);
+        td_web_new_id (web, id);
         snprintf (pss->rid, sizeof pss->rid, "%s", id);
     }
 

@@ -28,7 +28,7 @@ void td_metrics_http (td_metrics_t *self, const char *route, const char *method,
 void td_metrics_ws (td_metrics_t *self, int delta);
 //  Count one restart of actor.
 void td_metrics_restart (td_metrics_t *self, const char *actor);
-//  The principal cache's figures (td_authcache / td_authlisten), copied in by the actor thread.
+//  The principal cache's figures (td_authcache / td_authlisten), copied in by the lws thread.
 typedef struct {
     bool present;                   //  false: no cache (no database, or turned off)
     bool live;

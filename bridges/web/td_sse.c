@@ -15,7 +15,8 @@
  *  caller who got the 202 knows that id (a fresh UUID), and the stream carries nothing the
  *  caller's WebSocket would not (the events name the caller as their user).
  *
- *  Owned by the actor thread; records go to the lws thread as TD_OUT_SSE items.
+ *  Owned by the lws thread (td_web_int.h); records reach their connection as TD_OUT_SSE items
+ *  through the bridge's answer queue.
  */
 #include <czmq.h>
 #include <string.h>
@@ -231,6 +232,7 @@ s_cancel (td_web_t *web, const s_stream_t *s)
         rc = td_request_pack (&req, &spec, &err);
     if (rc == 0)
         rc = td_client_send (web->client, "llm", req.data, req.size);
+    td_web_sent (web);
     if (rc != 0)
         td_warn (TD_WEB_ACTOR, s->rid, "cannot cancel the turn of a stream whose client left");
     else

@@ -1,20 +1,25 @@
 /*  td_web — the web bridge actor: REST, WebSocket and static files over libwebsockets.
  *
  *  lws is single-threaded and only lws_cancel_service () may be called from another thread
- *  (notes/messaging.md §3.2), while czmq sockets belong to one thread each. So the bridge is
- *  two threads (see td_web_int.h for who owns what):
- *    - this actor thread talks to the broker (td_client), listens to the event stream (SUB),
- *      keeps the table of pending requests and turns replies and events into JSON;
- *    - one lws service thread owns every connection and hands requests to the actor over an
- *      inproc PUSH socket only it uses.
- *  Replies and events come back on a mutex-protected queue plus lws_cancel_service (); the lws
- *  thread drains it in LWS_CALLBACK_EVENT_WAIT_CANCELLED.
+ *  (notes/messaging.md §3.2), while czmq sockets belong to one thread each. So the whole hot
+ *  path lives on the one lws service thread (see td_web_int.h for who owns what): it routes a
+ *  request, looks its caller up in the principal cache, sends it on the td_client DEALER,
+ *  and when the broker's reply wakes the lws loop (the DEALER's and the SUB socket's ZMQ_FDs
+ *  are adopted into it as raw descriptors) it turns the reply into JSON and writes it — no
+ *  hand-off between threads inside the bridge. (It used to be two hops more: lws thread ->
+ *  inproc PUSH -> actor thread -> broker and back via a mutex queue and lws_cancel_service;
+ *  the context switches cost more than the work: issue 3's benchmark.) The actor thread only
+ *  creates and destroys everything and answers the pipe ($TERM, DRAIN).
+ *  Answers are queued on the lws thread too and handed to their connections in one batch when
+ *  a wake-up's pump ends, or on the next wake when they were made inside a callback.
  *
- *  Life cycle:  init (sockets, lws context = listening) -> signal 0 | -1
- *               -> poll (pipe | jobs | replies | events | 100 ms tick)* -> $TERM
- *               -> stop and join the lws thread -> destroy the context (closes connections).
- *  Invariant: a request the actor accepted is answered exactly once — by its reply, by a 503
- *  when it cannot be sent, or by a 504 at deadline + TD_WEB_GRACE_MS if no reply came.
+ *  Life cycle:  init (sockets, lws context = listening, ZMQ_FDs adopted, tick timer)
+ *               -> signal 0 | -1 -> lws thread: serve (wake: connections | ZMQ_FD pump |
+ *                  50 ms tick)*; actor thread: pipe (DRAIN, $TERM)* -> stop and join the lws
+ *               thread -> destroy the context (closes connections), then the sockets.
+ *  Invariant: a request the bridge accepted is answered exactly once — by its reply, by a 503
+ *  when it cannot be sent, or by a 504 at deadline + TD_WEB_GRACE_MS if no reply came (the
+ *  tick); a reply arriving later finds no pending entry and is dropped.
  *
  *  Callers (IDENTITY.md §2): a request with a bearer token is first verified with identity's
  *  auth.verify — a pending entry in stage VERIFY — and only then forwarded with the auth map
@@ -91,6 +96,10 @@ td_web_event_allowed (const td_pss_t *pss, const char *type, const char *org,
     return td_webauth_event_allowed (pss->auth, type, org, user);
 }
 
+//  True on the lws thread while s_pump runs: answers queued meanwhile are delivered when it
+//  ends, so they need no wake-up.
+static _Thread_local bool s_pumping;
+
 void
 td_web_enqueue (td_web_t *web, td_out_t *out)
 {
@@ -113,7 +122,7 @@ td_web_enqueue (td_web_t *web, td_out_t *out)
     if (out->kind == TD_OUT_EVENT)
         web->qevents++;
     pthread_mutex_unlock (&web->lock);
-    if (was_empty && web->context)
+    if (was_empty && web->context && !s_pumping && !atomic_load (&web->stopping))
         lws_cancel_service (web->context);
 }
 
@@ -143,22 +152,34 @@ td_web_authcache_metrics (td_web_t *web)
 //  --------------------------------------------------------------------------
 //  Connection table (lws thread)
 
-static void
-s_serial_key (uint64_t serial, char key [24])
+//  The table's keys are the serials themselves (a pointer to pss->serial, which lives as long
+//  as the entry): no formatting, copying or freeing of a key per request.
+static size_t
+s_serial_hash (const void *key)
 {
-    snprintf (key, 24, "%" PRIu64, serial);
+    uint64_t v = *(const uint64_t *) key;
+    v ^= v >> 33;
+    v *= 0xff51afd7ed558ccdULL;
+    v ^= v >> 33;
+    return (size_t) v;
+}
+
+static int
+s_serial_cmp (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
 }
 
 uint64_t
 td_web_register (td_web_t *web, td_pss_t *pss)
 {
-    char key [24];
-    uint64_t serial = ++web->next_serial;
-    s_serial_key (serial, key);
-    if (zhashx_insert (web->conns, key, pss))
+    pss->serial = ++web->next_serial;
+    if (zhashx_insert (web->conns, &pss->serial, pss)) {
+        pss->serial = 0;
         return 0;
-    pss->serial = serial;
-    return serial;
+    }
+    return pss->serial;
 }
 
 void
@@ -166,19 +187,16 @@ td_web_unregister (td_web_t *web, td_pss_t *pss)
 {
     if (!pss->serial)
         return;
-    char key [24];
-    s_serial_key (pss->serial, key);
-    if (zhashx_lookup (web->conns, key) == pss)
-        zhashx_delete (web->conns, key);
+    uint64_t serial = pss->serial;
+    if (zhashx_lookup (web->conns, &serial) == pss)
+        zhashx_delete (web->conns, &serial);
     pss->serial = 0;
 }
 
 td_pss_t *
 td_web_lookup (td_web_t *web, uint64_t serial)
 {
-    char key [24];
-    s_serial_key (serial, key);
-    return (td_pss_t *) zhashx_lookup (web->conns, key);
+    return (td_pss_t *) zhashx_lookup (web->conns, &serial);
 }
 
 void
@@ -234,6 +252,8 @@ s_drain_queue (td_web_t *web)
     }
 }
 
+static void s_pump (td_web_t *web);
+
 //  --------------------------------------------------------------------------
 //  lws protocol
 
@@ -245,11 +265,19 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     td_pss_t *pss = (td_pss_t *) user;
     switch (reason) {
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-            if (web && web->conns) {
-                s_drain_queue (web);
+            if (web && web->conns && !atomic_load (&web->stopping)) {
+                s_pump (web);
                 if (atomic_load (&web->closing_all))
                     td_ws_close_all (web);
             }
+            return 0;
+        case LWS_CALLBACK_RAW_RX_FILE:
+            //  One of the adopted ZMQ_FDs: replies or events (may be) waiting
+            if (web && web->conns && !atomic_load (&web->stopping))
+                s_pump (web);
+            return 0;
+        case LWS_CALLBACK_RAW_ADOPT_FILE:
+        case LWS_CALLBACK_RAW_CLOSE_FILE:
             return 0;
         case LWS_CALLBACK_HTTP:
         case LWS_CALLBACK_HTTP_BODY:
@@ -291,7 +319,7 @@ s_lws_thread (void *arg)
 }
 
 //  --------------------------------------------------------------------------
-//  Answers (actor thread)
+//  Answers (lws thread)
 
 static td_out_t *
 s_out_new (td_out_kind_t kind, uint64_t serial, const char *rid)
@@ -409,7 +437,7 @@ td_web_send (td_web_t *web, td_pending_t *pending, const char *service, const ch
 {
     if (zhashx_size (web->pending) >= TD_WEB_MAX_PENDING)
         return td_error_set (err, TD_ERR_UNAVAILABLE, NULL, "The server is overloaded.");
-    td_new_id (pending->id);
+    td_web_new_id (web, pending->id);
     td_request_spec_t spec = {
         .id = pending->id, .rid = pending->rid [0] ? pending->rid : NULL, .type = type,
         .deadline = deadline_ms, .auth = auth, .auth_size = auth ? auth_size : 0,
@@ -420,6 +448,7 @@ td_web_send (td_web_t *web, td_pending_t *pending, const char *service, const ch
     int rc = td_request_pack (&sb, &spec, err);
     if (rc == 0) {
         rc = td_client_send (web->client, service, sb.data, sb.size);
+        td_web_sent (web);
         if (rc)
             td_error_set (err, TD_ERR_UNAVAILABLE, NULL, "The broker is not reachable.");
     }
@@ -435,7 +464,7 @@ td_web_send (td_web_t *web, td_pending_t *pending, const char *service, const ch
 //  Actor: jobs, replies, events
 
 //  --------------------------------------------------------------------------
-//  Callers: token verification (actor thread)
+//  Callers: token verification (lws thread)
 
 typedef struct {
     uint64_t serial;
@@ -719,17 +748,34 @@ s_call_verified (td_web_t *web, td_pending_t *p, int status, const msgpack_objec
 //  --------------------------------------------------------------------------
 //  Actor: jobs, replies, events
 
-static void
-s_handle_job (td_web_t *web)
+//  One job of the lws thread (HTTP, WebSocket), handled at once on the lws thread. Answers
+//  made here go through td_web_enqueue, so they reach the connection only after the callback
+//  that submitted the job has returned (and marked the transaction TD_RESP_WAIT). 0, or -1
+//  (out of memory: nothing was done, the caller answers).
+int
+td_web_submit (td_web_t *web, td_job_kind_t kind, uint64_t serial, int flags,
+               const char *service, const char *type, const char *rid, const char *call_id,
+               const char *token, const void *body_in, size_t size)
 {
-    int kind = 0, flags = 0;
-    uint64_t serial = 0;
-    char *service = NULL, *type = NULL, *rid = NULL, *call_id = NULL, *token = NULL;
     byte *body = NULL;
-    size_t size = 0;
-    if (zsock_recv (web->pull, TD_JOB_PICTURE, &kind, &serial, &flags, &service, &type, &rid,
-                    &call_id, &token, &body, &size))
-        return;
+    if (kind == TD_JOB_CALL && size) {
+        body = malloc (size);       //  the pending entry owns its body
+        if (!body)
+            return -1;
+        memcpy (body, body_in, size);
+    }
+    else
+        size = 0;
+    if (!service)
+        service = "";
+    if (!type)
+        type = "";
+    if (!rid)
+        rid = "";
+    if (!call_id)
+        call_id = "";
+    if (!token)
+        token = "";
     if (kind == TD_JOB_HEALTH || kind == TD_JOB_METRICS)
         td_health_start (web, (td_job_kind_t) kind, serial, call_id, rid);
     else
@@ -816,14 +862,8 @@ s_handle_job (td_web_t *web)
                 s_forward (web, p, s_anonymous, sizeof s_anonymous, false);
         }
     }
-    free (service);
-    free (type);
-    free (rid);
-    free (call_id);
-    if (token)
-        sodium_memzero (token, strlen (token));
-    zstr_free (&token);
     free (body);
+    return 0;
 }
 
 static void
@@ -866,10 +906,12 @@ s_answer_reply (td_web_t *web, td_pending_t *p, td_msg_t *m)
     free (text);
 }
 
-static void
-s_handle_replies (td_web_t *web)
+//  Read up to max replies; returns how many messages were read.
+static int
+s_handle_replies (td_web_t *web, int max)
 {
-    for (int i = 0; i < 1000; i++) {
+    int i = 0;
+    for (; i < max; i++) {
         bool final = false;
         td_error_t err;
         td_error_clear (&err);
@@ -897,6 +939,7 @@ s_handle_replies (td_web_t *web)
         }
         td_msg_destroy (&m);
     }
+    return i;
 }
 
 static json_t *
@@ -1021,6 +1064,98 @@ s_expire (td_web_t *web)
 }
 
 //  --------------------------------------------------------------------------
+//  lws thread: the ZMQ sockets in the lws event loop
+
+//  The kick: runs at the next turn of the lws loop (lws polls with no wait while it is due)
+static void
+s_kick (lws_sorted_usec_list_t *sul)
+{
+    td_web_t *web = lws_container_of (sul, td_web_t, kick);
+    web->kick_armed = false;
+    if (!atomic_load (&web->stopping))
+        s_pump (web);
+}
+
+void
+td_web_sent (td_web_t *web)
+{
+    //  Inside the pump the loop looks at ZMQ_EVENTS again before it ends; after the lws
+    //  thread has stopped (connections closed by lws_context_destroy) nobody is waiting.
+    //  Otherwise one look per loop turn instead of one per send: a libzmq send processes
+    //  commands (and so may consume the ZMQ_FD wake-up) at most about once a millisecond,
+    //  and checking ZMQ_EVENTS costs a poll () each time.
+    if (s_pumping || web->kick_armed || atomic_load (&web->stopping) || !web->context)
+        return;
+    web->kick_armed = true;
+    lws_sul_schedule (web->context, 0, &web->kick, s_kick, 1);
+}
+
+void
+td_web_new_id (td_web_t *web, char id [33])
+{
+    static const char hex [] = "0123456789abcdef";
+    uint64_t parts [2] = { web->id_prefix, ++web->id_counter };
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 16; j++)
+            id [i * 16 + j] = hex [(parts [i] >> (60 - 4 * j)) & 0xf];
+    id [32] = 0;
+}
+
+//  Drain both sockets until ZMQ_EVENTS shows no POLLIN on either (their ZMQ_FDs are
+//  edge-triggered: stopping earlier could leave replies that never wake us), then hand the
+//  batch of answers to the connections. After TD_WEB_PUMP_MAX messages, wake again soon
+//  instead, so connections are served meanwhile.
+static void
+s_pump (td_web_t *web)
+{
+    zsock_t *client = td_client_sock (web->client);
+    s_pumping = true;
+    int budget = TD_WEB_PUMP_MAX;
+    bool more = true;
+    while (more && budget > 0) {
+        more = false;
+        if (zsock_events (client) & ZMQ_POLLIN) {
+            int n = s_handle_replies (web, budget);
+            budget -= n > 0 ? n : 1;
+            more = true;
+        }
+        for (int i = 0; i < 256 && budget > 0 && (zsock_events (web->sub) & ZMQ_POLLIN);
+             i++, budget--) {
+            s_handle_event (web);
+            more = true;
+        }
+    }
+    s_pumping = false;
+    s_drain_queue (web);
+    if (budget <= 0)
+        lws_cancel_service (web->context);
+}
+
+//  Every TD_WEB_TICK_MS on the lws thread: 504 for requests past deadline + grace, the
+//  principal cache's sweep, WebSocket re-verification; publishes `inflight` for DRAIN.
+static void
+s_tick (lws_sorted_usec_list_t *sul)
+{
+    td_web_t *web = lws_container_of (sul, td_web_t, tick);
+    if (atomic_load (&web->stopping))
+        return;
+    int64_t now = td_now_ms ();
+    if (web->authcache && now - web->last_sweep >= 1000) {
+        td_authcache_expire (web->authcache, now / 1000);
+        web->last_sweep = now;
+    }
+    s_pumping = true;               //  answers made here are delivered by the pump below
+    s_expire (web);
+    if (!atomic_load (&web->draining))      //  no new work while draining
+        s_ws_tick (web, now);
+    s_pumping = false;
+    s_pump (web);
+    atomic_store (&web->inflight, zhashx_size (web->pending) + zlistx_size (web->aggs));
+    lws_sul_schedule (web->context, 0, &web->tick, s_tick,
+                      (lws_usec_t) TD_WEB_TICK_MS * LWS_US_PER_MS);
+}
+
+//  --------------------------------------------------------------------------
 //  Actor: set-up and tear-down
 
 static void
@@ -1067,7 +1202,11 @@ s_web_destroy (td_web_t **self_p)
             for (int i = 0; i < 30 && atomic_load (&web->ws_open) > 0; i++)
                 zclock_sleep (10);
         }
-        atomic_store (&web->stopping, true);
+    }
+    //  From here on nothing wakes the lws loop but this: answers and sends made while lws
+    //  closes the connections below (their CLOSED callbacks run on this thread) go nowhere
+    atomic_store (&web->stopping, true);
+    if (web->thread_started) {
         lws_cancel_service (web->context);
         pthread_join (web->thread, NULL);
         web->thread_started = false;
@@ -1090,8 +1229,6 @@ s_web_destroy (td_web_t **self_p)
     zlistx_destroy (&web->aggs);
     td_authlisten_stop (&web->authlisten);
     td_authcache_destroy (&web->authcache);
-    zsock_destroy (&web->push);
-    zsock_destroy (&web->pull);
     zsock_destroy (&web->sub);
     td_client_destroy (&web->client);
     td_metrics_destroy (&web->metrics);
@@ -1118,8 +1255,16 @@ s_web_new (zsock_t *pipe, const td_config_t *cfg)
     atomic_init (&web->ws_subscribers, 0);
     atomic_init (&web->ws_open, 0);
     atomic_init (&web->closing_all, false);
+    atomic_init (&web->inflight, 0);
+    randombytes_buf (&web->id_prefix, sizeof web->id_prefix);
     web->metrics = td_metrics_new ();
     web->conns = zhashx_new ();
+    if (web->conns) {
+        zhashx_set_key_hasher (web->conns, s_serial_hash);
+        zhashx_set_key_comparator (web->conns, s_serial_cmp);
+        zhashx_set_key_duplicator (web->conns, NULL);
+        zhashx_set_key_destructor (web->conns, NULL);
+    }
     web->pending = zhashx_new ();
     web->sse = td_sse_new ();
     web->wsauth = zhashx_new ();
@@ -1149,13 +1294,9 @@ s_web_new (zsock_t *pipe, const td_config_t *cfg)
         if (!web->authlisten)
             td_authcache_destroy (&web->authcache);
     }
-    char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "inproc://tutord-web-jobs-%p", (void *) web);
-    web->pull = zsock_new_pull (endpoint);     //  binds
-    web->push = zsock_new (ZMQ_PUSH);
     web->client = td_client_new (td_config_broker_endpoint (cfg));
     web->sub = zsock_new_sub (td_config_events_endpoint (cfg), "");
-    if (!web->metrics || !web->conns || !web->pending || !web->sse || !web->aggs || !web->pull || !web->push
+    if (!web->metrics || !web->conns || !web->pending || !web->sse || !web->aggs
     ||  !web->wsauth || !web->ratelimit
     ||  !web->client || !web->sub) {
         td_error (TD_WEB_ACTOR, NULL, "cannot create the bridge's sockets");
@@ -1165,13 +1306,6 @@ s_web_new (zsock_t *pipe, const td_config_t *cfg)
     zhashx_set_destructor (web->pending, s_pending_destroy);
     zhashx_set_destructor (web->wsauth, s_wsent_destroy);
     zlistx_set_destructor (web->aggs, s_agg_destroy);
-    zsock_set_sndhwm (web->push, 100000);
-    zsock_set_rcvhwm (web->pull, 100000);
-    zsock_set_sndtimeo (web->push, 0);
-    if (zsock_connect (web->push, "%s", endpoint)) {
-        s_web_destroy (&web);
-        return NULL;
-    }
     s_load_openapi (web);
     return web;
 }
@@ -1216,6 +1350,24 @@ s_port_free (const char *iface, int port)
     return free_now;
 }
 
+//  Put a ZMQ socket's ZMQ_FD into the lws loop (LWS_CALLBACK_RAW_RX_FILE when it signals).
+//  lws closes what it adopted, so it gets a dup of the descriptor, never zmq's own.
+static struct lws *
+s_adopt_zmq (td_web_t *web, zsock_t *sock)
+{
+    struct lws_vhost *vhost = lws_get_vhost_by_name (web->context, "default");
+    int fd = dup (zsock_fd (sock));
+    if (!vhost || fd < 0) {
+        if (fd >= 0)
+            close (fd);
+        return NULL;
+    }
+    lws_sock_file_fd_type desc;
+    desc.filefd = fd;
+    //  On failure lws closes fd itself
+    return lws_adopt_descriptor_vhost (vhost, LWS_ADOPT_RAW_FILE_DESC, desc, "http", NULL);
+}
+
 static int
 s_listen (td_web_t *web)
 {
@@ -1243,6 +1395,15 @@ s_listen (td_web_t *web)
         td_error (TD_WEB_ACTOR, NULL, "cannot listen on %s:%d", cfg->http_host, cfg->http_port);
         return -1;
     }
+    web->client_wsi = s_adopt_zmq (web, td_client_sock (web->client));
+    web->sub_wsi = s_adopt_zmq (web, web->sub);
+    if (!web->client_wsi || !web->sub_wsi) {
+        td_error (TD_WEB_ACTOR, NULL, "cannot watch the broker sockets from the lws loop");
+        return -1;
+    }
+    web->last_sweep = td_now_ms ();
+    lws_sul_schedule (web->context, 0, &web->tick, s_tick,
+                      (lws_usec_t) TD_WEB_TICK_MS * LWS_US_PER_MS);
     if (pthread_create (&web->thread, NULL, s_lws_thread, web)) {
         td_error (TD_WEB_ACTOR, NULL, "cannot start the lws thread");
         return -1;
@@ -1259,13 +1420,13 @@ s_drain_done (td_web_t *web, int64_t now, int64_t until, int64_t *drained_at)
 {
     if (now >= until) {
         td_warn (TD_WEB_ACTOR, NULL, "drain deadline passed with %zu requests in flight",
-                 zhashx_size (web->pending));
+                 atomic_load (&web->inflight));
         return true;
     }
     pthread_mutex_lock (&web->lock);
     bool queue_empty = web->head == NULL;
     pthread_mutex_unlock (&web->lock);
-    if (zhashx_size (web->pending) > 0 || zlistx_size (web->aggs) > 0 || !queue_empty) {
+    if (atomic_load (&web->inflight) > 0 || !queue_empty) {
         *drained_at = 0;
         return false;
     }
@@ -1285,8 +1446,7 @@ td_web_actor (zsock_t *pipe, void *args)
         zsock_signal (pipe, (byte) -1);
         return;
     }
-    zpoller_t *poller = zpoller_new (pipe, web->pull, td_client_sock (web->client), web->sub,
-                                     NULL);
+    zpoller_t *poller = zpoller_new (pipe, NULL);
     if (!poller) {
         s_web_destroy (&web);
         zsock_signal (pipe, (byte) -1);
@@ -1296,13 +1456,12 @@ td_web_actor (zsock_t *pipe, void *args)
     td_info (TD_WEB_ACTOR, NULL, "listening on http://%s:%d", cfg->http_host, cfg->http_port);
     zsock_signal (pipe, 0);
 
+    //  Everything else runs on the lws thread; this one answers the pipe
     bool terminated = false;
-    int64_t last_expire = td_now_ms ();
-    int64_t last_sweep = last_expire;
     int64_t drain_until = 0;        //  DRAIN received and not yet confirmed: its deadline
     int64_t drained_at = 0;         //  when nothing was left in flight or queued
     while (!terminated) {
-        void *which = zpoller_wait (poller, 100);
+        void *which = zpoller_wait (poller, TD_WEB_TICK_MS);
         if (zpoller_terminated (poller))
             break;
         if (which == pipe) {
@@ -1315,7 +1474,7 @@ td_web_actor (zsock_t *pipe, void *args)
             if (streq (command, "DRAIN")) {
                 atomic_store (&web->draining, true);
                 td_info (TD_WEB_ACTOR, NULL, "draining: new requests get 503; waiting up to "
-                         "%d ms for %zu in flight", cfg->drain_ms, zhashx_size (web->pending));
+                         "%d ms for %zu in flight", cfg->drain_ms, atomic_load (&web->inflight));
                 drain_until = td_now_ms () + cfg->drain_ms;
                 drained_at = 0;
             }
@@ -1323,30 +1482,7 @@ td_web_actor (zsock_t *pipe, void *args)
                 td_warn (TD_WEB_ACTOR, NULL, "unknown command %s", command);
             zstr_free (&command);
         }
-        else
-        if (which == web->pull) {
-            for (int i = 0; i < 1000 && (zsock_events (web->pull) & ZMQ_POLLIN); i++)
-                s_handle_job (web);
-        }
-        else
-        if (which == td_client_sock (web->client))
-            s_handle_replies (web);
-        else
-        if (which == web->sub) {
-            for (int i = 0; i < 1000 && (zsock_events (web->sub) & ZMQ_POLLIN); i++)
-                s_handle_event (web);
-        }
         int64_t now = td_now_ms ();
-        if (web->authcache && now - last_sweep >= 1000) {
-            td_authcache_expire (web->authcache, now / 1000);
-            last_sweep = now;
-        }
-        if (now - last_expire >= 50) {
-            s_expire (web);
-            if (!atomic_load (&web->draining))      //  no new work while draining
-                s_ws_tick (web, now);
-            last_expire = now;
-        }
         if (drain_until && s_drain_done (web, now, drain_until, &drained_at)) {
             drain_until = 0;
             zsock_signal (pipe, 0);

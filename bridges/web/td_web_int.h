@@ -1,19 +1,28 @@
 /*  td_web_int — what the files of the web bridge share; not for use outside bridges/web.
  *
  *  Two threads, one owner per resource:
- *    actor thread  owns the pipe, the td_client (DEALER to the broker), the SUB socket on the
- *                  event stream, the PULL end of the job socket, and the table of pending
- *                  requests. It never calls lws except lws_cancel_service ().
- *    lws thread    owns the lws context while it runs (lws_service), every connection and its
- *                  pss, the connection table (serial -> pss) and the PUSH end of the job
- *                  socket. It never touches the actor's sockets.
- *  lws -> actor:   jobs over inproc PUSH/PULL, picture TD_JOB_PICTURE.
- *  actor -> lws:   td_out_t items on a mutex-protected queue, then lws_cancel_service (); the
- *                  lws thread drains the queue in LWS_CALLBACK_EVENT_WAIT_CANCELLED and hands
- *                  each item to the connection with that serial, or drops it when the
- *                  connection has gone (its serial is no longer in the table).
- *  The context is created by the actor thread before the lws thread starts and destroyed by
- *  the actor thread after joining it, so it has exactly one user at any time.
+ *    lws thread    the hot path. Owns the lws context while it runs (lws_service), every
+ *                  connection and its pss, the connection table (serial -> pss), the
+ *                  td_client (DEALER to the broker), the SUB socket on the event stream, the
+ *                  table of pending requests, the WebSocket verifications, health/metrics
+ *                  aggregations and the SSE streams. Both ZMQ sockets' ZMQ_FDs (dups) are
+ *                  adopted into the lws event loop as raw file descriptors; ZMQ_FD is
+ *                  edge-triggered, so every wake drains both sockets until ZMQ_EVENTS shows no
+ *                  POLLIN (s_pump), and every send checks ZMQ_EVENTS too (td_web_sent). A
+ *                  request is routed, sent to the broker and its reply written on this one
+ *                  thread: no hand-off inside the bridge. A 50 ms lws timer (sul) expires
+ *                  requests (504), sweeps the principal cache and re-verifies WebSockets.
+ *    actor thread  owns the pipe and nothing else on the hot path: it creates everything,
+ *                  starts the lws thread, answers $TERM and DRAIN (it reads `inflight`, which
+ *                  the lws thread publishes), then joins the lws thread and destroys all.
+ *  Answers (td_out_t) still go through one mutex-protected queue: the lws thread appends while
+ *  it pumps replies and hands the whole batch to connections when the pump ends; an answer
+ *  made inside an HTTP/WebSocket callback (an immediate 503, say) is queued and delivered on
+ *  the next wake (lws_cancel_service from the lws thread itself), after the callback has
+ *  marked its transaction as waiting.
+ *  The context and both ZMQ sockets are created by the actor thread before the lws thread
+ *  starts and destroyed by it after joining it (a full barrier each way), so every resource
+ *  has exactly one user at any time.
  *
  *  Serials: every HTTP transaction and every WebSocket connection gets a fresh 64-bit serial;
  *  a reply carries the serial, never a pointer, so a late reply can't reach a reused pss.
@@ -44,6 +53,8 @@
 #define TD_WEB_PATH_MAX         2048                //  decoded request path
 #define TD_WEB_PROBE_MS         1000                //  health / metrics sub-request deadline
 #define TD_WEB_GRACE_MS         2000                //  past a request's deadline, answer 504
+#define TD_WEB_TICK_MS          50                  //  lws thread: expiry, sweeps, re-verify
+#define TD_WEB_PUMP_MAX         4096                //  messages per wake before lws serves
 #define TD_WEB_QUEUE_EVENTS_MAX 10000               //  events waiting for the lws thread
 #define TD_WS_MAX_TOPICS        32
 #define TD_WS_QUEUE_MSGS        1024                //  per-connection outbound bound
@@ -60,10 +71,9 @@
 #define TD_IDENTITY_SERVICE     "identity"
 #define TD_VERIFY_TYPE          "auth.verify"
 
-//  Jobs: lws thread -> actor, frames kind, serial, flags, service, type, rid, call id, token,
-//  body. call id is the JSON text of a WebSocket call's "id" ("" for HTTP); token is the
-//  caller's bearer token ("" when none or ignored); flags TD_JOBF_*; body is msgpack.
-#define TD_JOB_PICTURE "i8isssssb"
+//  Jobs of the lws thread (td_web_submit): kind, serial, flags, service, type, rid, call id,
+//  token, body. call id is the JSON text of a WebSocket call's "id" ("" for HTTP); token is
+//  the caller's bearer token ("" when none or ignored); flags TD_JOBF_*; body is msgpack.
 typedef enum {
     TD_JOB_CALL = 1,                //  verify token (if any), then forward body to service/type
     TD_JOB_HEALTH,                  //  GET /health
@@ -177,20 +187,25 @@ typedef struct td_web {
     atomic_int ws_subscribers;      //  WebSocket connections with at least one topic
     atomic_int ws_open;             //  open WebSocket connections
     atomic_bool closing_all;        //  $TERM: close every WebSocket with 1001 going away
+    atomic_size_t inflight;         //  pending requests + aggregations, as of the last tick
     td_metrics_t *metrics;          //  has its own lock
     struct lws_context *context;
     char *openapi;                  //  read-only after start; NULL when the file is missing
     size_t openapi_len;
-    //  lws thread only
-    zsock_t *push;
+    //  lws thread only (created and destroyed by the actor thread around it)
     zhashx_t *conns;                //  serial (decimal string) -> td_pss_t *
     td_ratelimit_t *ratelimit;      //  per-token request rate
     uint64_t next_serial;
-    //  actor thread only
-    zsock_t *pipe;
-    zsock_t *pull;
     zsock_t *sub;
     td_client_t *client;
+    struct lws *client_wsi;         //  the adopted dup of the client's ZMQ_FD
+    struct lws *sub_wsi;            //  the adopted dup of the SUB socket's ZMQ_FD
+    lws_sorted_usec_list_t tick;    //  every TD_WEB_TICK_MS
+    lws_sorted_usec_list_t kick;    //  after a send: look at ZMQ_EVENTS once this loop turn
+    bool kick_armed;
+    uint64_t id_prefix;             //  random, per bridge: ids are prefix + counter
+    uint64_t id_counter;
+    int64_t last_sweep;             //  principal cache swept (ms)
     zhashx_t *pending;              //  request id -> td_pending_t *
     zhashx_t *wsauth;               //  serial (decimal string) -> td_wsauth_t * (WebSockets
                                     //  with a token, re-verified every TD_WS_REVERIFY_MS)
@@ -201,12 +216,21 @@ typedef struct td_web {
     struct td_sse *sse;             //  HTTP event streams and recent llm.* events (td_sse.c)
     size_t authcache_max;
     uint64_t auth_hits, auth_misses;
+    //  actor thread only
+    zsock_t *pipe;
     pthread_t thread;
     bool thread_started;
 } td_web_t;
 
 //  td_web.c
 void td_web_enqueue (td_web_t *web, td_out_t *out);
+//  Call after every send on web->client: ZMQ_FD is edge-triggered, and a send may take the
+//  wake-up of replies already waiting, so ZMQ_EVENTS is looked at again before lws sleeps
+//  (once per loop turn, however many sends it made).
+void td_web_sent (td_web_t *web);
+//  A fresh request id (32 hex chars): a random per-bridge prefix and a counter, so the hot
+//  path makes no getrandom call per request (lws thread).
+void td_web_new_id (td_web_t *web, char id [33]);
 void td_out_destroy (td_out_t **self_p);
 int64_t td_web_now_us (void);
 //  Whether a connection may see an event (td_webauth_event_allowed with its verified caller).
@@ -258,7 +282,8 @@ void td_web_handle (td_web_t *web, uint64_t serial, const char *call_id, td_meth
                     td_answer_t *ans);
 //  The peer address of a connection into buf ("" when unknown).
 void td_http_peer (struct lws *wsi, char *buf, size_t size);
-//  Submit a job to the actor (lws thread). 0, or -1 (queue full).
+//  Handle one job at once (lws thread; td_web.c). 0, or -1 (out of memory: not taken, the
+//  caller answers). Answers it makes are queued, never delivered inside the call.
 int td_web_submit (td_web_t *web, td_job_kind_t kind, uint64_t serial, int flags,
                    const char *service, const char *type, const char *rid, const char *call_id,
                    const char *token, const void *body, size_t size);

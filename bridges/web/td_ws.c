@@ -311,7 +311,7 @@ s_op_call (td_web_t *web, td_pss_t *pss, const td_wsop_t *op)
     td_answer_t ans;
     memset (&ans, 0, sizeof ans);
     char rid [33];
-    td_new_id (rid);
+    td_web_new_id (web, rid);
     if (!path || !query)
         td_answer_error (&ans, TD_ERR_UNAVAILABLE, "Out of memory; retry later.", NULL);
     else

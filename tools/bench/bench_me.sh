@@ -13,7 +13,9 @@
 # What it does: builds Release (build/release, as tools/up does; or TUTORD_BUILD_DIR as is),
 # starts a private PostgreSQL under a temporary TUTORD_VAR, migrates, starts tutord on free
 # ports, registers one user, runs wrk (64 connections, ~10 s, loopback) against both servers,
-# then stops everything it started.
+# then stops everything it started. Besides req/s and p99 it prints each server's CPU time per
+# request (user + system of all its threads, from /proc): on a shared machine req/s moves with
+# the neighbours' load, CPU per request much less.
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 # BENCH_WARMUP (s, 2), TUTORD_BUILD_DIR (skip the build and use these binaries).
@@ -134,8 +136,14 @@ if [ "$warmup" -gt 0 ]; then
     wrk -t"$threads" -c"$conns" -d"${warmup}s" -H "Authorization: Bearer $token" "$me_url" >/dev/null
     wrk -t"$threads" -c"$conns" -d"${warmup}s" "$ceiling_url" >/dev/null
 fi
+# CPU time (user + system, all threads) a process has used, in clock ticks
+cpu_ticks () { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+me_cpu0="$(cpu_ticks "$tutord_pid")"
 me_out="$("${me_cmd[@]}")"
+me_cpu1="$(cpu_ticks "$tutord_pid")"
+ceiling_cpu0="$(cpu_ticks "$ceiling_pid")"
 ceiling_out="$("${ceiling_cmd[@]}")"
+ceiling_cpu1="$(cpu_ticks "$ceiling_pid")"
 
 # "Requests/sec:  12345.67" and the "99%  1.23ms" latency line (wrk prints us, ms or s)
 rps () { awk '/^Requests\/sec:/ { print $2 }' <<<"$1"; }
@@ -150,15 +158,25 @@ hits () { curl -s "http://$TUTORD_HTTP/metrics" | awk '/^tutord_authcache_lookup
 me_rps="$(rps "$me_out")"; ceiling_rps="$(rps "$ceiling_out")"
 me_p99="$(p99_ms "$me_out")"; ceiling_p99="$(p99_ms "$ceiling_out")"
 ratio="$(awk -v a="$me_rps" -v b="$ceiling_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+# Server CPU per request (us): less sensitive than req/s to what else runs on the machine
+hz="$(getconf CLK_TCK)"
+us_per_req () {
+    awk -v t0="$1" -v t1="$2" -v hz="$hz" -v rps="$3" -v d="$duration" \
+        'BEGIN { n = rps * d; printf "%.1f", (n > 0 ? (t1 - t0) / hz * 1e6 / n : 0) }'
+}
+me_cpu="$(us_per_req "$me_cpu0" "$me_cpu1" "$me_rps")"
+ceiling_cpu="$(us_per_req "$ceiling_cpu0" "$ceiling_cpu1" "$ceiling_rps")"
 
 redact () { sed "s/Bearer [^ ]*/Bearer <token>/"; }
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) CPUs  load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# tutord: $build_dir/tutord (Release), TUTORD_RATE_PER_TOKEN=1000000"
 echo "\$ ${me_cmd[*]}" | redact
 echo "\$ ${ceiling_cmd[*]}"
-printf '%-22s %12s %10s  %s\n' "target" "req/s" "p99 ms" "errors"
-printf '%-22s %12s %10s  %s\n' "GET /api/v1/me" "$me_rps" "$me_p99" "$(errors "$me_out")"
-printf '%-22s %12s %10s  %s\n' "lws ceiling" "$ceiling_rps" "$ceiling_p99" "$(errors "$ceiling_out")"
+printf '%-22s %12s %10s %12s  %s\n' "target" "req/s" "p99 ms" "CPU us/req" "errors"
+printf '%-22s %12s %10s %12s  %s\n' "GET /api/v1/me" "$me_rps" "$me_p99" "$me_cpu" \
+    "$(errors "$me_out")"
+printf '%-22s %12s %10s %12s  %s\n' "lws ceiling" "$ceiling_rps" "$ceiling_p99" "$ceiling_cpu" \
+    "$(errors "$ceiling_out")"
 echo "ratio (me / ceiling): $ratio   goal: >= 0.40, p99 < 10 ms"
 echo "principal cache: $(hits)"
 if [ -n "${BENCH_COMPARE:-}" ]; then
