@@ -546,7 +546,24 @@ ROWS += [
     Row("POST", "/api/v1/me/srs-settings/optimize", users_only(200)),
 ]
 
+
+def _srs_org_item(w, caller):
+    """A question of an org-A-only course: org A's people may add it, org B may not know it."""
+    return _graded(w, visibility="org")
+
+
+ROWS += [
+    Row("POST", "/api/v1/cards", users_only(201) | {"admin_b": 404},
+        body=lambda c: {"item_id": c["Q"]}, prep=_srs_org_item),
+]
+
 # -- rows of issue 7 (llm, tutor): add a ROWS += [...] block and its prep functions below this line --
+
+ROWS += [
+    # conversation practice (llmconv): the session's words become the learner's own cards
+    Row("POST", "/api/v1/tutor/sessions/{S}/cards", users_only(404) | {"learner": 201},
+        body={"words": [{"word": "Haus", "translation": "house"}]}, prep=lambda w, c: _tutor_session(w, c)),
+]
 
 def _tutor_session(w, caller):
     """A tutor session of the learner as {S} (a placeholder the coverage check knows; the
@@ -604,6 +621,50 @@ ROWS += [
         body=lambda c: {"item_id": c["SQ"], "answer": "Tests catch bugs."}, prep=_llm_exercise),
 ]
 
+
+def _gen_course(w, caller):
+    """A draft course of org A (GC) whose lesson (GL) holds a vocabulary item: the world's provider
+    is offline, and offline vocabulary jobs are the kind it can make (LLM.md §8)."""
+    tok = w.tokens["admin_a"]
+    c = ok(w.t, "POST", "/api/v1/orgs/%s/courses" % w.ids["A"], tok,
+           {"slug": unique("gen"), "title": "Gen"}, expect=(201,))
+    m = ok(w.t, "POST", "/api/v1/courses/%s/modules" % c["id"], tok, {"slug": "mod", "title": "M"})
+    l = ok(w.t, "POST", "/api/v1/modules/%s/lessons" % m["id"], tok, {"slug": "les", "title": "L"})
+    ok(w.t, "POST", "/api/v1/lessons/%s/items" % l["id"], tok,
+       {"slug": "word", "kind": "vocabulary", "title": "Haus",
+        "content": {"word": "Haus", "translation": "house", "example": "Das Haus ist alt."}})
+    return {"GC": c["id"], "GL": l["id"]}
+
+
+def _gen_job(w, caller):
+    """A finished offline generation job of org A as {J} (waited for, so cancel answers 409 to
+    whoever passes the access check: the job has ended)."""
+    ctx = _gen_course(w, caller)
+    tok = w.tokens["admin_a"]
+    j = ok(w.t, "POST", "/api/v1/generation/jobs", tok,
+           {"kind": "vocabulary_exercises", "org_id": w.ids["A"], "course_id": ctx["GC"],
+            "target_id": ctx["GL"], "count": 1}, expect=(202,))
+    end = time.monotonic() + 20
+    while ok(w.t, "GET", "/api/v1/generation/jobs/%s" % j["id"], tok)["status"] in ("queued", "running"):
+        assert time.monotonic() < end, "the offline job did not finish"
+        time.sleep(0.05)
+    return {"J": j["id"]}
+
+
+ROWS += [
+    # generation jobs (LLM.md §8): the org's admins and mentors; its learners 403; a key is not a
+    # user (403 on create, and it may not know a job exists); org B's people 404
+    Row("POST", "/api/v1/generation/jobs",
+        deny(learner=403, mentor=202, admin_a=202, admin_b=404, key_a=403, key_b=403),
+        body=lambda c: {"kind": "vocabulary_exercises", "org_id": c["A"], "course_id": c["GC"],
+                        "target_id": c["GL"], "count": 1}, prep=_gen_course),
+    Row("GET", "/api/v1/generation/jobs/{J}",
+        deny(learner=404, mentor=200, admin_a=200, admin_b=404, key_a=404, key_b=404), prep=_gen_job),
+    Row("POST", "/api/v1/generation/jobs/{J}/cancel",
+        deny(learner=404, mentor=409, admin_a=409, admin_b=404, key_a=404, key_b=404), prep=_gen_job),
+    Row("GET", "/api/v1/orgs/{A}/generation/jobs", in_org_a(403, 200, 200, 403)),
+]
+
 # -- rows of issue 8 (analytics): add a ROWS += [...] block and its prep functions below this line --
 
 # analytics (issue 8, ANALYTICS.md): learner figures are the caller's own (a key has none: 403);
@@ -616,7 +677,7 @@ ROWS += [
     Row("GET", "/api/v1/me/report", users_only(200)),
     Row("GET", "/api/v1/me/progress", users_only(200)),
     Row("GET", "/api/v1/me/report?user_id={learner}",
-        deny(learner=200, mentor=200, admin_a=404, admin_b=404, key_a=403, key_b=403)),
+        deny(learner=200, mentor=200, admin_a=200, admin_b=404, key_a=403, key_b=403)),
     Row("GET", "/api/v1/me/analytics-settings", users_only(200)),
     Row("PUT", "/api/v1/me/analytics-settings", users_only(200), body={"timezone": "UTC"}),
     Row("GET", "/api/v1/events", signed_in(200)),
@@ -627,6 +688,12 @@ ROWS += [
     Row("GET", "/api/v1/orgs/{A}/leaderboard", in_org_a(200, 200, 200, 200)),
     Row("GET", "/api/v1/orgs/{A}/xapi", in_org_a(403, 403, 200, 200)),
     Row("GET", "/api/v1/cohorts/{A1}/metrics", in_org_a(403, 200, 200, 200)),
+    Row("GET", "/api/v1/orgs/{A}/activity", in_org_a(403, 403, 200, 200)),
+    # without org_id only a member of exactly one org is answered; by this row every user has
+    # also created an org of their own (POST /api/v1/orgs above), so org_id is needed: 400
+    Row("GET", "/api/v1/me/league", users_only(400)),
+    Row("GET", "/api/v1/me/league?org_id={A}",
+        deny(learner=200, mentor=200, admin_a=200, admin_b=404, key_a=403, key_b=403)),
 ]
 
 

@@ -79,6 +79,9 @@ def routes(w):
         # srs (issue 6): deck, reviewed_at, duration_ms, client_review_id are optional
         ("POST", "/api/v1/cards", learner, {"front": "Hund", "back": "dog", "deck": "de"},
          ["front", "back"]),
+        # srs (issue 6 point 2): the other form, a catalog item the learner can see (exercise X
+        # of grader_routes); {} or {deck} alone names item_id
+        ("POST", "/api/v1/cards", learner, {"item_id": w.ids["X"], "deck": "de"}, ["item_id"]),
         ("POST", "/api/v1/reviews", learner,
          {"card_id": "00000000-0000-4000-8000-000000000000", "rating": 3}, ["card_id", "rating"]),
         # practice sessions (issue 6 point 5): deck, course_id, size, fast_ms and duration_ms are
@@ -96,6 +99,9 @@ def routes(w):
         ("POST", "/api/v1/tutor/sessions/%s/messages" % _tutor_session_of(w), _llm_learner(w),
          {"text": "Help"}, ["text"]),
         ("PUT", "/api/v1/orgs/%s/llm" % A, admin, {"provider": "offline"}, ["provider"]),
+        # conversation practice: words become cards (a word not in the course needs a translation)
+        ("POST", "/api/v1/tutor/sessions/%s/cards" % _tutor_session_of(w), _llm_learner(w),
+         {"words": [{"word": "Tisch", "translation": "table"}]}, ["words"]),
         # one-shot helpers on the grader's exercise X (made by grader_routes above); a hint's
         # code is optional
         ("POST", "/api/v1/llm/hint", _llm_learner(w), {"item_id": w.ids["X"], "code": "print(1)"},
@@ -107,6 +113,12 @@ def routes(w):
         ("POST", "/api/v1/llm/complexity", _llm_learner(w), {"code": "print(1)"}, ["code"]),
         ("POST", "/api/v1/llm/evaluate", _llm_learner(w), {"item_id": w.ids["X"], "answer": "a"},
          ["item_id", "answer"]),
+        # generation jobs (LLM.md §8): the ids are checked before the course is read; count, level,
+        # topic and the other parameters are optional (checked one by one in test_llm_gen.py)
+        ("POST", "/api/v1/generation/jobs", admin,
+         {"kind": "vocabulary_exercises", "org_id": A, "course_id": "00000000-0000-4000-8000-000000000000",
+          "target_id": "00000000-0000-4000-8000-000000000001"},
+         ["kind", "org_id", "course_id", "target_id"]),
     ]
 
 
@@ -239,6 +251,16 @@ def test_field_errors_on_every_route(tutord_factory):
     assert t.get("/health")[0] == 200
 
 
+def _spoil_utf8(text, field):
+    """The JSON text with a byte that is never UTF-8 (0xff) at the start of field's string value,
+    or of the first string in the body when field's value is not a string (an array of words)."""
+    key = '"%s": "' % field
+    at = text.find(key)
+    at = at + len(key) if at >= 0 else text.find('": "') + len('": "')
+    assert at >= len('": "'), "no string value to spoil in %s" % text
+    return text[:at].encode("latin-1") + b"\xff" + text[at:].encode("latin-1")
+
+
 def test_body_errors_on_every_route(tutord_factory):
     t = tutord_factory(TUTORD_SECRET=SECRET, TUTORD_LOGIN_MAX_PER_IP=1000,
                        TUTORD_LOGIN_MAX_PER_ACCOUNT=1000, TUTORD_RATE_PER_TOKEN=100000,
@@ -252,8 +274,7 @@ def test_body_errors_on_every_route(tutord_factory):
         cases = {
             "malformed JSON": (text[:-3].encode(), None),
             "trailing garbage": ((text + "}").encode(), None),
-            "invalid UTF-8": (text.replace('"%s": "' % fields[0], '"%s": "\xff' % fields[0], 1)
-                              .encode("latin-1"), None),
+            "invalid UTF-8": (_spoil_utf8(text, fields[0]), None),
             "invalid UTF-8 in a key": (b'{"\xc3\x28": 1}', None),
             "empty body": (b"", "body"),
             "array": (b"[]", "body"),
