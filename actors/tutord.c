@@ -8,6 +8,7 @@
  *  cannot start (port in use) stops it with one line too (exit 1).
  */
 #include <czmq.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +57,24 @@ s_stop (zactor_t **actor_p, bool ended)
     }
 }
 
+//  glibc hands the top of a heap back to the kernel once more than 128 KiB is free there, and
+//  serves blocks from 128 KiB up with mmap. A server that builds and frees replies of tens or
+//  hundreds of KiB per request (a course tree is 79 KB) then page-faults the same memory in again
+//  on every request: about 11 % of the machine in tools/bench/bench_catalog.sh, and half the
+//  throughput. Keeping up to 64 MiB free per heap and no mmap below 32 MiB removes that; the
+//  cost is memory kept after a peak. TUTORD_MALLOC=default leaves glibc's settings alone.
+static void
+s_tune_malloc (void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return;                         //  ASan's allocator ignores mallopt (and answers 0)
+#endif
+    if (mallopt (M_TRIM_THRESHOLD, 64 << 20) != 1
+    ||  mallopt (M_TOP_PAD, 8 << 20) != 1
+    ||  mallopt (M_MMAP_THRESHOLD, 32 << 20) != 1)
+        td_warn ("tutord", NULL, "cannot tune malloc; running with glibc's defaults");
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -82,6 +101,8 @@ main (int argc, char *argv [])
     if (td_log_open (logdir, (td_log_level_t) cfg.log_level) != 0)
         td_warn ("tutord", NULL, "cannot open %s/tutord.log; logging to stderr only", logdir);
     signal (SIGPIPE, SIG_IGN);
+    if (cfg.malloc_tuned)
+        s_tune_malloc ();
     zsys_init ();                   //  installs czmq's SIGINT/SIGTERM handler (zsys_interrupted)
     zsys_set_logstream (NULL);
     td_info ("tutord", NULL, "starting %s (var %s, http %s:%d)", TUTORD_VERSION, cfg.var_dir,
@@ -106,13 +127,16 @@ main (int argc, char *argv [])
             rc = 1;
         }
     }
-    const td_actor_spec_t *specs [16];
+    //  One slot per actor, and TUTORD_SRS_WORKERS slots of srs: a review is one commit on the
+    //  actor's one connection, so review throughput grows with srs actors (tools/bench/README.md).
+    const td_actor_spec_t *specs [40];
     size_t count = 0;
-    for (size_t i = 0; i < td_actor_names_count && count < 16; i++)
+    for (size_t i = 0; i < td_actor_names_count; i++)
         if (cfg.run_actor [i]) {
-            specs [count] = td_registry_find (td_actor_names [i].actor);
-            if (specs [count])
-                count++;
+            const td_actor_spec_t *spec = td_registry_find (td_actor_names [i].actor);
+            int copies = spec && strcmp (spec->name, "srs") == 0? cfg.srs_workers: 1;
+            for (int c = 0; spec && c < copies && count < sizeof specs / sizeof specs [0]; c++)
+                specs [count++] = spec;
         }
     td_supervisor_args_t sup_args = { .cfg = &cfg, .specs = specs, .count = count };
     if (rc == 0 && count > 0) {

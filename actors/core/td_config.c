@@ -316,6 +316,8 @@ td_config_load (td_config_t *cfg, char *errbuf, size_t errlen)
     if (s_get_int ("TUTORD_GRADER_WORKERS", cores < 1? 1: cores > 16? 16: (int) cores, 1, 16,
                    &cfg->grader_workers))
         return s_fail (errbuf, errlen, "TUTORD_GRADER_WORKERS must be a number of runners from 1 to 16");
+    if (s_get_int ("TUTORD_SRS_WORKERS", 2, 1, 16, &cfg->srs_workers))
+        return s_fail (errbuf, errlen, "TUTORD_SRS_WORKERS must be a number of srs actors from 1 to 16");
     if (s_get_int ("TUTORD_HEARTBEAT_MS", 1000, 50, 60000, &cfg->heartbeat_ms))
         return s_fail (errbuf, errlen, "TUTORD_HEARTBEAT_MS must be milliseconds from 50 to 60000");
     if (s_get_int ("TUTORD_REQUEST_TIMEOUT_MS", 30000, 100, 3600000, &cfg->request_timeout_ms))
@@ -325,6 +327,10 @@ td_config_load (td_config_t *cfg, char *errbuf, size_t errlen)
     if (s_get ("TUTORD_LOG_LEVEL", "info", level, sizeof level)
     || (cfg->log_level = td_log_level_parse (level)) < 0)
         return s_fail (errbuf, errlen, "TUTORD_LOG_LEVEL must be one of debug, info, warn, error");
+    const char *malloc_mode = getenv ("TUTORD_MALLOC");
+    if (malloc_mode && *malloc_mode && strcmp (malloc_mode, "tuned") && strcmp (malloc_mode, "default"))
+        return s_fail (errbuf, errlen, "TUTORD_MALLOC must be tuned or default");
+    cfg->malloc_tuned = !(malloc_mode && strcmp (malloc_mode, "default") == 0);
     const char *faults = getenv ("TUTORD_FAULTS");
     if (faults && *faults && strcmp (faults, "0") && strcmp (faults, "1"))
         return s_fail (errbuf, errlen, "TUTORD_FAULTS must be 0 or 1");
@@ -360,11 +366,13 @@ td_config_usage (FILE *out)
 "  TUTORD_HTTP_MAX_BODY       1048576                largest accepted request body, bytes\n"
 "  TUTORD_DRAIN_MS            5000                   how long SIGTERM waits for in-flight requests\n"
 "  TUTORD_GRADER_WORKERS      (one per core)         sandbox runners of a grader, 1 to 16\n"
+"  TUTORD_SRS_WORKERS         2                      srs actors (each one connection, one review at a time)\n"
 "  TUTORD_HEARTBEAT_MS        1000                   broker/worker heartbeat (liveness 3)\n"
 "  TUTORD_REQUEST_TIMEOUT_MS  30000                  deadline the bridge gives each request\n"
 "  TUTORD_LOG_LEVEL           info                   debug, info, warn, error\n"
 "  TUTORD_RATE_PER_TOKEN      50                     bridge requests per second per token or API key\n"
 "  TUTORD_RATE_BURST          100                    burst above that rate (token bucket size)\n"
+"  TUTORD_MALLOC              tuned                  tuned: keep freed heap instead of trimming it; default: glibc's\n"
 "  TUTORD_FAULTS              0                      1 enables test-only fault injection\n", out);
     fputs (
 "  TUTORD_ACCESS_TTL_S        900                    access token lifetime, seconds\n"

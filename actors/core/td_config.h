@@ -38,6 +38,8 @@ typedef struct {
     int http_max_body;              //  TUTORD_HTTP_MAX_BODY bytes (default 1 MiB)
     int drain_ms;                   //  TUTORD_DRAIN_MS: bounded drain on SIGTERM (default 5000)
     int grader_workers;             //  TUTORD_GRADER_WORKERS: sandbox runners (default: one per core)
+    int srs_workers;                //  TUTORD_SRS_WORKERS: srs actors in this process (default 2)
+    bool malloc_tuned;              //  TUTORD_MALLOC: tuned (default) or default (glibc's own)
     int heartbeat_ms;               //  TUTORD_HEARTBEAT_MS (default 1000), liveness 3
     int request_timeout_ms;         //  TUTORD_REQUEST_TIMEOUT_MS: deadline the bridge sets (default 30000)
     int log_level;                  //  TUTORD_LOG_LEVEL debug|info|warn|error (default info)

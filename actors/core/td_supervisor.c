@@ -142,8 +142,24 @@ s_status (self_t *self)
     json_t *root = json_object ();
     for (size_t i = 0; root && i < self->count; i++) {
         slot_t *slot = &self->slots [i];
-        json_t *one = json_pack ("{s:s, s:i}", "state", slot->actor? "up": "restarting",
-                                 "restarts", slot->restarts);
+        //  Several slots of one actor (TUTORD_SRS_WORKERS) show as one entry: "up" only when
+        //  every slot is, restarts summed, and how many slots there are.
+        json_t *one = json_object_get (root, slot->args.spec->name);
+        if (one) {
+            bool up = slot->actor && strcmp (json_string_value (json_object_get (one, "state")),
+                                             "up") == 0;
+            json_int_t restarts = json_integer_value (json_object_get (one, "restarts"));
+            json_int_t slots = json_integer_value (json_object_get (one, "slots"));
+            if (json_object_set_new (one, "state", json_string (up? "up": "restarting")) != 0
+            ||  json_object_set_new (one, "restarts", json_integer (restarts + slot->restarts)) != 0
+            ||  json_object_set_new (one, "slots", json_integer (slots + 1)) != 0) {
+                json_decref (root);
+                root = NULL;
+            }
+            continue;
+        }
+        one = json_pack ("{s:s, s:i, s:i}", "state", slot->actor? "up": "restarting",
+                         "restarts", slot->restarts, "slots", 1);
         if (!one || json_object_set_new (root, slot->args.spec->name, one) != 0) {
             json_decref (root);
             root = NULL;

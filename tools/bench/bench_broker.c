@@ -509,6 +509,7 @@ main (int argc, char *argv [])
         fprintf (stderr, "bench_broker: bad arguments (see -h)\n");
         return 2;
     }
+    if (getenv ("BENCH_IO_THREADS")) zsys_set_io_threads ((size_t) atoi (getenv ("BENCH_IO_THREADS")));
     zsys_init ();
     zsys_set_linger (0);
     srandom ((unsigned) (getpid () ^ zclock_usecs ()));    //  distinct ports per process
