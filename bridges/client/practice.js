@@ -1,6 +1,7 @@
-// tutord browser client, the Flashcards tab: add a card, then review what is due one card at a
-// time (front, reveal, rate Again/Hard/Good/Easy). Ratings go to POST /api/v1/reviews; the
-// scheduler's answer says when the card comes back.
+// tutord browser client, the Flashcards tab: add a card, then review what is due in the deck named
+// in the form (every deck when it is empty; enrolling in a course makes a deck of its cards), one
+// card at a time: front, reveal, rate Again/Hard/Good/Easy. Ratings go to POST /api/v1/reviews;
+// the scheduler's answer says when the card comes back.
 "use strict";
 
 (() => {
@@ -36,7 +37,8 @@
   }
 
   TD.$("due-load").addEventListener("click", async () => {
-    const r = await TD.api("GET", "/api/v1/reviews/due?limit=50");
+    const deck = TD.$("card-deck").value.trim();
+    const r = await TD.api("GET", "/api/v1/reviews/due?limit=50" + (deck ? "&deck=" + encodeURIComponent(deck) : ""));
     if (r.status !== 200) { TD.$("due-count").textContent = TD.errorText(r); return; }
     queue = r.body.items || [];
     show();

@@ -117,6 +117,7 @@ function check(cond, what) {
       await page.click("#tabs button[data-tab=practice]");
       await page.fill("#card-front", "der Hund");
       await page.fill("#card-back", "the dog");
+      await page.fill("#card-deck", "my-words");      // enrolling made a deck of the course's cards
       await page.click("#card-form button[type=submit]");
       await page.waitForFunction(() => document.getElementById("due-count").textContent === "card added");
       await page.click("#due-load");
