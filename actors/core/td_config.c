@@ -390,6 +390,9 @@ td_config_usage (FILE *out)
 "Grader (actors/grader/GRADER.md):\n"
 "  TUTORD_CGROUP_ROOT         (own cgroup)           delegated cgroup the sandbox creates runs under\n"
 "  TUTORD_SANDBOX_WARM        1                      cgroup v1: keep cgroup moves cheap (0 = off)\n"
+"  TUTORD_SANDBOX_POOL        2                      sandboxes prepared ahead for one-shot runs (0 = off)\n"
+"  TUTORD_GRADER_MAX_{CPU_MS,WALL_MS,MEMORY_MB,PROCESSES,OUTPUT_KB,FILE_KB}  ceilings of item limits\n"
+"                             10000, 20000, 1024, 256, 1024, 16384\n"
 "LLM gateway (actors/llm/LLM.md), all optional:\n"
 "  TUTORD_LLM_FALLBACK_MODELS (none)                 comma list tried after the model fails\n"
 "  TUTORD_LLM_CONNECT_TIMEOUT_MS 5000                upstream connect timeout\n"
@@ -405,9 +408,18 @@ td_config_usage (FILE *out)
 "  TUTORD_LLM_USAGE_WEBHOOK   (none)                 Slack-compatible URL for the daily usage summary\n"
 "  TUTORD_LLM_GRADE_MS        15000                  how often pending subjective answers are graded (0 = off)\n"
 "  TUTORD_PROMPTS             (source)/prompts       folder of the prompt files\n"
+"  TUTORD_LLM_GEN_ORG_JOBS    10                     generation jobs queued or running per org\n"
+"  TUTORD_LLM_GEN_ATTEMPTS    3                      model attempts per generated piece\n"
+"  TUTORD_LLM_GEN_CODE_ATTEMPTS 3                    attempts at a code exercise that passes its tests\n"
 "Analytics (actors/analytics/ANALYTICS.md):\n"
 "  TUTORD_ANALYTICS_SEED      (source)/seed/achievements.json  XP rules and achievements\n"
 "  TUTORD_ANALYTICS_RETENTION_DAYS 0                 days of event log kept (0 = forever)\n"
+"  TUTORD_ANALYTICS_LEAGUE_SIZE 30                   learners per weekly league group\n"
+"  TUTORD_ANALYTICS_LEAGUE_PROMOTE 7                 promoted at the week's end\n"
+"  TUTORD_ANALYTICS_LEAGUE_DEMOTE 5                  demoted at the week's end\n"
+"  TUTORD_EVENTS_JOURNAL      1                      journal every event in PostgreSQL (needs TUTORD_DB)\n"
+"Catalog (actors/catalog/CATALOG.md):\n"
+"  TUTORD_CARDS_SWEEP_MS      10000                  resend enrolments whose srs cards are behind\n"
 "Trainer (actors/trainer/TRAINER.md):\n"
 "  TUTORD_TRAIN_WORKERS       (cores - 1, >= 1)      training threads, at low priority\n"
 "  TUTORD_TRAIN_USER_RUNS     2                      active runs per user (429 beyond)\n"
@@ -415,7 +427,8 @@ td_config_usage (FILE *out)
 "  TUTORD_TRAIN_MAX_STEPS     2000000                total_steps cap per run\n"
 "  TUTORD_TRAIN_CHECKPOINT_MS 2000                   checkpoint interval\n"
 "  TUTORD_TRAIN_LEASE_MS      15000                  lease of a running run (crash recovery)\n"
-"  TUTORD_TRAIN_EVAL_EPISODES 20                     episodes of the final evaluation\n", out);
+"  TUTORD_TRAIN_EVAL_EPISODES 20                     episodes of the final evaluation\n"
+"  TUTORD_TRAIN_ORG_MONTH_STEPS 100000000            training steps per org per UTC month (0 = no cap)\n", out);
 }
 
 const char *
