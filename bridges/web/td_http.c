@@ -925,6 +925,17 @@ td_http_callback (struct lws *wsi, enum lws_callback_reasons reason, td_pss_t *p
         case LWS_CALLBACK_HTTP_BODY:
             return s_body (web, pss, (const char *) in, len);
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+            //  lws (4.1) calls this again and again, without end, while a request waits for its
+            //  answer and the client has already sent the next one on the same connection (HTTP
+            //  pipelining): the buffered bytes are offered back to the finished body. Pausing
+            //  reads does not stop it. Browsers never pipeline; a client that does gets the
+            //  connection closed, as RFC 9112 §9.3.2 allows, and the server stays free.
+            if (pss->body_completed) {
+                td_debug (TD_WEB_ACTOR, pss->rid, "pipelined request behind a pending one: "
+                          "closing the connection");
+                return -1;
+            }
+            pss->body_completed = true;
             if (!pss->expect_body)
                 return 0;
             pss->expect_body = false;

@@ -154,6 +154,7 @@ typedef struct td_pss {
     char *resp_buf;                 //  td_web_buf_new
     size_t resp_len, resp_off;
     bool close_after;
+    bool body_completed;            //  LWS_CALLBACK_HTTP_BODY_COMPLETION seen (td_http.c)
     //  Server-sent events (td_sse.c): records wait on outq like WebSocket frames
     bool sse_wanted;                //  the request said Accept: text/event-stream
     bool sse;                       //  the response is an event stream

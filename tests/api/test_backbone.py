@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -124,6 +125,40 @@ def test_metrics_count_requests(tutord):
     assert "tutord_http_request_duration_seconds_bucket" in text
     assert re.search(r'^tutord_broker_workers\{service="grade"\} 1$', text, re.M), text[:3000]
     assert "tutord_broker_queue_depth" in text
+
+
+def _pipelined(hostport, request, n, timeout=5):
+    """Send n copies of request at once on one connection; the answers read back (count, closed)."""
+    host, port = hostport.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.sendall(request * n)
+        data, closed = b"", False
+        end = time.monotonic() + timeout
+        while data.count(b"HTTP/1.1 ") < n and time.monotonic() < end:
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            data += chunk
+    return data.count(b"HTTP/1.1 "), closed
+
+
+def test_pipelined_requests_never_hang_the_bridge(tutord):
+    """HTTP/1.1 pipelining: 40 GETs sent at once on one connection are all answered, in order;
+    pipelined POSTs (whose bodies lws kept offering back while the first one was pending, which
+    spun the lws thread at 100 % and ignored SIGTERM) get the connection closed, and the server
+    keeps answering everyone else at once. The fixture's stop then checks a clean exit."""
+    ping = b"GET /api/v1/services/grade/ping HTTP/1.1\r\nHost: t\r\n\r\n"
+    assert _pipelined(tutord.http, ping, 40) == (40, False)
+    post = (b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2\r\n\r\n{}")
+    for _ in range(3):
+        answered, closed = _pipelined(tutord.http, post, 5)
+        assert answered == 5 or closed, (answered, closed)
+        t0 = time.monotonic()
+        assert tutord.get("/health")[0] == 200
+        assert time.monotonic() - t0 < 2
+    assert _pipelined(tutord.http, post, 1) == (1, False)
 
 
 def test_request_id_is_carried_to_the_actor(tutord_factory):
