@@ -71,20 +71,13 @@ td_cat_db_down (td_call_t *call)
 json_t *
 td_cat_body (td_call_t *call)
 {
-    td_error_t err;
-    const msgpack_object *o = td_mp_get (td_call_body (call), "body");
-    json_t *j = o? td_mp_to_json (o, &err): NULL;
-    if (j && !json_is_object (j)) {
-        json_decref (j);
-        j = NULL;
-    }
-    return j;
+    return td_call_body_json (call);
 }
 
 bool
 td_cat_param (td_call_t *call, const char *key, char *buf, size_t size)
 {
-    return td_mp_strcpy (td_mp_get (td_call_body (call), key), buf, size);
+    return td_call_param (call, key, buf, size);
 }
 
 bool

@@ -36,21 +36,14 @@ td_llm_principal (td_call_t *call)
 json_t *
 td_llm_body (td_call_t *call)
 {
-    td_error_t err;
-    const msgpack_object *o = td_mp_get (td_call_body (call), "body");
-    json_t *j = o? td_mp_to_json (o, &err): NULL;
-    if (j && !json_is_object (j)) {
-        json_decref (j);
-        j = NULL;
-    }
-    return j;
+    return td_call_body_json (call);
 }
 
 bool
 td_llm_param (td_call_t *call, const char *key, char *buf, size_t size)
 {
     buf [0] = 0;
-    return td_mp_strcpy (td_mp_get (td_call_body (call), key), buf, size);
+    return td_call_param (call, key, buf, size);
 }
 
 bool

@@ -2,12 +2,17 @@
  *
  *  td_test_env: a variable tools/check provides (TUTORD_TEST_DB...); missing is a failure, never
  *  a skip. td_test_wait_ping: an actor registers with the broker only after its init, so a test
- *  waits until its service answers ping before it starts.
+ *  waits until its service answers ping before it starts. td_test_free_port / td_test_connect:
+ *  a loopback TCP port nobody listens on now, and a connected socket to one.
  */
 #ifndef TD_TEST_H
 #define TD_TEST_H
 
 #include <stdlib.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <czmq.h>
 #include "td_client.h"
 
@@ -38,6 +43,32 @@ td_test_wait_ping (td_client_t *client, const char *service, int ms)
         zclock_sleep (50);
     }
     return false;
+}
+
+//  A loopback TCP port free at this moment (bound, read back, released).
+static inline int
+td_test_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    socklen_t len = sizeof sa;
+    assert_true (fd >= 0);
+    assert_int_equal (bind (fd, (struct sockaddr *) &sa, sizeof sa), 0);
+    assert_int_equal (getsockname (fd, (struct sockaddr *) &sa, &len), 0);
+    close (fd);
+    return ntohs (sa.sin_port);
+}
+
+//  A TCP socket connected to 127.0.0.1:port.
+static inline int
+td_test_connect (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
+                              .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    assert_true (fd >= 0);
+    assert_int_equal (connect (fd, (struct sockaddr *) &sa, sizeof sa), 0);
+    return fd;
 }
 
 #endif

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "td_test.h"
 #include "td_broker.h"
 #include "td_config.h"
 #include "td_json.h"
@@ -62,19 +63,6 @@ s_worker (zsock_t *pipe, void *args)
     }
     zpoller_destroy (&poller);
     td_worker_destroy (&w);
-}
-
-static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-    socklen_t len = sizeof sa;
-    assert_true (fd >= 0);
-    assert_int_equal (bind (fd, (struct sockaddr *) &sa, sizeof sa), 0);
-    assert_int_equal (getsockname (fd, (struct sockaddr *) &sa, &len), 0);
-    close (fd);
-    return ntohs (sa.sin_port);
 }
 
 //  One HTTP/1.1 exchange with Connection: close. Returns the status; body into buf.
@@ -141,7 +129,7 @@ test_end_to_end (void **state)
     zactor_t *broker = zactor_new (td_broker_actor, &bargs);
     zactor_t *worker = zactor_new (s_worker, NULL);
     td_config_t cfg;
-    int port = s_free_port ();
+    int port = td_test_free_port ();
     s_config (&cfg, port);
     zactor_t *web = zactor_new (td_web_actor, &cfg);
     assert_non_null (web);

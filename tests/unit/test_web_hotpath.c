@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "td_test.h"
 #include "td_broker.h"
 #include "td_config.h"
 #include "td_json.h"
@@ -109,30 +110,6 @@ s_worker (zsock_t *pipe, void *args)
         td_job_destroy (&held [i].job);
     zpoller_destroy (&poller);
     td_worker_destroy (&w);
-}
-
-static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-    socklen_t len = sizeof sa;
-    assert_true (fd >= 0);
-    assert_int_equal (bind (fd, (struct sockaddr *) &sa, sizeof sa), 0);
-    assert_int_equal (getsockname (fd, (struct sockaddr *) &sa, &len), 0);
-    close (fd);
-    return ntohs (sa.sin_port);
-}
-
-static int
-s_connect (int port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
-                              .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-    assert_true (fd >= 0);
-    assert_int_equal (connect (fd, (struct sockaddr *) &sa, sizeof sa), 0);
-    return fd;
 }
 
 static void
@@ -291,7 +268,7 @@ s_wait_ready (int port)
     for (int i = 0; i < 100; i++) {
         s_conn_t *c = calloc (1, sizeof *c);
         assert_non_null (c);
-        c->fd = s_connect (port);
+        c->fd = td_test_connect (port);
         s_write_all (c->fd, req, len);
         int status = 0;
         int got = s_read_response (c, 3000, &status, body, sizeof body);
@@ -309,7 +286,7 @@ s_setup_endpoint (void)
 {
     static int round;
     round++;
-    snprintf (s_broker_ep, sizeof s_broker_ep, "tcp://127.0.0.1:%d", s_free_port ());
+    snprintf (s_broker_ep, sizeof s_broker_ep, "tcp://127.0.0.1:%d", td_test_free_port ());
     snprintf (s_events_ep, sizeof s_events_ep, "inproc://hotpath-events-%d", round);
     snprintf (s_events_in_ep, sizeof s_events_in_ep, "inproc://hotpath-events-in-%d", round);
 }
@@ -328,7 +305,7 @@ s_rig_start (s_rig_t *rig, int timeout_ms)
     rig->broker = s_broker_new ();
     rig->worker = zactor_new (s_worker, NULL);
     assert_non_null (rig->worker);
-    rig->port = s_free_port ();
+    rig->port = td_test_free_port ();
     s_config (&rig->cfg, rig->port, timeout_ms);
     rig->web = zactor_new (td_web_actor, &rig->cfg);
     assert_non_null (rig->web);
@@ -359,7 +336,7 @@ test_thousand_in_flight (void **state)
     assert_non_null (conns);
     char req [256], body [1024];
     for (int c = 0; c < CONNS; c++) {
-        conns [c].fd = s_connect (port);
+        conns [c].fd = td_test_connect (port);
         size_t len = s_request (req, sizeof req, "ping", c * PER);
         s_write_all (conns [c].fd, req, len);
         sent [c] = 1;
@@ -423,7 +400,7 @@ test_late_reply_dropped (void **state)
 
     s_conn_t *c = calloc (1, sizeof *c);
     assert_non_null (c);
-    c->fd = s_connect (port);
+    c->fd = td_test_connect (port);
     char req [256], body [1024], code [64];
     int status = 0;
     size_t len = s_request (req, sizeof req, "slow", 41);
@@ -475,7 +452,7 @@ test_broker_restart_while_pending (void **state)
     char req [256], body [1024], code [64];
     int64_t start = zclock_mono ();
     for (int c = 0; c < CONNS; c++) {
-        conns [c].fd = s_connect (port);
+        conns [c].fd = td_test_connect (port);
         size_t len = s_request (req, sizeof req, "echo", c);
         s_write_all (conns [c].fd, req, len);
     }
