@@ -245,7 +245,9 @@ def test_database_down_is_degraded(tutord_factory):
 def test_bad_configuration_names_the_variable(tutord_factory, harness):
     exe = os.path.join(harness.build_dir(), "tutord")
     for name, value in [("TUTORD_HTTP", "nonsense"), ("TUTORD_ACTORS", "grader,dragon"),
-                        ("TUTORD_BROKER", "udp://x:1"), ("TUTORD_PYTHON", "python3")]:
+                        ("TUTORD_BROKER", "udp://x:1"), ("TUTORD_PYTHON", "python3"),
+                        ("TUTORD_SRS_WORKERS", "0"), ("TUTORD_SRS_WORKERS", "17"),
+                        ("TUTORD_MALLOC", "fast")]:
         env = dict(os.environ, TUTORD_VAR="/tmp/tutord-badcfg", **{name: value})
         res = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=30)
         assert res.returncode == 2, (name, res.returncode, res.stderr)
@@ -253,6 +255,7 @@ def test_bad_configuration_names_the_variable(tutord_factory, harness):
         assert len(lines) == 1 and name in lines[0], (name, res.stderr)
     res = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=30)
     assert res.returncode == 0 and "TUTORD_ACTORS" in res.stdout and "TUTORD_DB" in res.stdout
+    assert "TUTORD_SRS_WORKERS" in res.stdout and "TUTORD_MALLOC" in res.stdout
 
 
 def test_port_in_use_stops_start_up(tutord_factory, harness):
