@@ -73,6 +73,21 @@ td_results_cursor_encode (const char *finished_us, const char *id, char *out, si
     return true;
 }
 
+json_t *
+td_results_page (const char *key, json_t *list, const PGresult *res, int time_col, int id_col,
+                 bool more)
+{
+    if (!list)
+        return NULL;
+    int rows = PQntuples (res);
+    char next [200] = "";
+    if (rows > 0
+    &&  !td_results_cursor_encode (PQgetvalue (res, rows - 1, time_col),
+                                   PQgetvalue (res, rows - 1, id_col), next, sizeof next))
+        next [0] = 0;
+    return json_pack ("{s:o, s:s?, s:b}", key, list, "next", *next? next: NULL, "more", more);
+}
+
 bool
 td_results_cursor_decode (const char *cursor, char *finished_us, size_t fsize, char *id,
                           size_t isize)
@@ -179,14 +194,8 @@ td_grade_result_list (td_actor_t *actor, td_call_t *call)
             list = NULL;
         }
     }
-    char next [200] = "";
-    if (rows > 0
-    &&  !td_results_cursor_encode (PQgetvalue (res, rows - 1, 9), PQgetvalue (res, rows - 1, 0),
-                                   next, sizeof next))
-        next [0] = 0;
+    json_t *reply = td_results_page ("results", list, res, 9, 0, rows == (int) limit);
     PQclear (res);
-    json_t *reply = list? json_pack ("{s:o, s:s?, s:b}", "results", list, "next", *next? next: NULL,
-                                     "more", rows == (int) limit): NULL;
     if (!reply)
         return s_fail (call, TD_ERR_INTERNAL, NULL, "the results could not be encoded");
     msgpack_sbuffer buf;

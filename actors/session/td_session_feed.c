@@ -115,14 +115,8 @@ td_session_answer_list (td_actor_t *self, td_call_t *call)
             list = NULL;
         }
     }
-    char next [200] = "";
-    if (rows > 0
-    &&  !td_results_cursor_encode (PQgetvalue (res, rows - 1, 8), PQgetvalue (res, rows - 1, 0),
-                                   next, sizeof next))
-        next [0] = 0;
+    json_t *out = td_results_page ("answers", list, res, 8, 0, rows == limit);
     PQclear (res);
-    json_t *out = list? json_pack ("{s:o, s:s?, s:b}", "answers", list, "next", *next? next: NULL,
-                                   "more", rows == limit): NULL;
     if (!out)
         return td_call_error (call, TD_ERR_INTERNAL, NULL, "the answers could not be encoded"),
                TD_ACTOR_OK;
