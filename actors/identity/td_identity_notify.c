@@ -4,8 +4,8 @@
  *  Bridges cache auth maps (bridges/web/td_authcache.c) and identity caches `me` answers; both
  *  drop entries when PostgreSQL notifies a change (schema/0012: triggers send
  *  pg_notify('tutord_auth', ...) in the writing transaction). Every listener — each bridge's
- *  (application_name tutord-web-listen) and each identity worker's (tutord-identity-listen, the
- *  thread below) — acknowledges every barrier "b:<unix us>:<random>" with
+ *  (application_name tutord-web-listen) and each identity worker's (tutord-identity-listen, a
+ *  td_pglisten thread) — acknowledges every barrier "b:<unix us>:<random>" with
  *  "a:<unix us>:<random>:<pid of its PostgreSQL backend>" after applying everything that came
  *  before it; PostgreSQL delivers notifications to each listener in commit order.
  *
@@ -26,11 +26,7 @@
  *  Threads: the actor thread (lookups, stores, barriers) and this listener thread (drops,
  *  acknowledgements) share the cache, the epoch and the barrier's tally under one mutex.
  */
-#include <errno.h>
-#include <openssl/crypto.h>
-#include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,12 +34,10 @@
 #include <time.h>
 #include "td_identity.h"
 #include "td_log.h"
-#include "td_pg_ack.h"
+#include "td_pglisten.h"
 
 #define S_CHANNEL       "tutord_auth"
 #define S_WAIT_MS       2000        //  a barrier's bound
-#define S_RETRY_MS      500         //  reconnection
-#define S_POLL_MS       100
 #define S_LISTENERS_MAX 256         //  acknowledgements told apart per barrier
 #define S_APP_BRIDGE    "tutord-web-listen"         //  bridges/web/td_authlisten.c
 #define S_APP_IDENTITY  "tutord-identity-listen"
@@ -54,10 +48,7 @@ typedef struct {
 } s_blob_t;
 
 struct id_listen {
-    char *conninfo;
-    char id [24];                   //  our name in acknowledgements: our backend's pid
-    pthread_t thread;
-    atomic_bool stop;
+    td_pglisten_t *listen;          //  the LISTEN thread (td_pglisten.h)
     pthread_mutex_t lock;           //  guards everything below it
     pthread_cond_t cond;            //  signalled on acknowledgements and state changes
     bool live;
@@ -67,8 +58,6 @@ struct id_listen {
     char wait_prefix [80];          //  "a:<us>:<hex>:"
     int wait_nacks;
     int wait_acks [S_LISTENERS_MAX];    //  backend pids that acknowledged
-    //  listener thread only
-    td_pg_ack_t ack;                //  barrier acknowledgements to send
 };
 
 static int64_t
@@ -140,107 +129,21 @@ s_apply_locked (id_listen_t *self, const char *what)
         s_flush_locked (self);      //  unknown: fail safe
 }
 
-static bool
-s_consume (id_listen_t *self, PGconn *conn)
-{
-    if (!PQconsumeInput (conn))
-        return false;
-    PGnotify *n;
-    while ((n = PQnotifies (conn)) != NULL) {
-        const char *what = n->extra ? n->extra : "";
-        pthread_mutex_lock (&self->lock);
-        s_apply_locked (self, what);
-        pthread_mutex_unlock (&self->lock);
-        if (strncmp (what, "b:", 2) == 0)
-            td_pg_ack_push (&self->ack, what, self->id);
-        PQfreemem (n);
-    }
-    bool ok = true;
-    while (!PQisBusy (conn)) {
-        PGresult *res = PQgetResult (conn);
-        if (!res) {
-            self->ack.inflight = false;
-            break;
-        }
-        if (PQresultStatus (res) == PGRES_FATAL_ERROR)
-            ok = false;
-        PQclear (res);
-    }
-    return ok && td_pg_ack_send (&self->ack, conn, S_CHANNEL)
-        && PQstatus (conn) == CONNECTION_OK;
-}
-
-static PGconn *
-s_connect (id_listen_t *self)
-{
-    const char *keys [] = { "dbname", "connect_timeout", "application_name", "keepalives",
-                            "keepalives_idle", "keepalives_interval", "keepalives_count", NULL };
-    const char *vals [] = { self->conninfo, "2", S_APP_IDENTITY, "1", "5", "2", "2", NULL };
-    PGconn *conn = PQconnectdbParams (keys, vals, 1);
-    if (!conn || PQstatus (conn) != CONNECTION_OK) {
-        PQfinish (conn);
-        return NULL;
-    }
-    PGresult *res = PQexec (conn, "LISTEN " S_CHANNEL);
-    bool ok = res && PQresultStatus (res) == PGRES_COMMAND_OK;
-    PQclear (res);
-    if (!ok || PQsetnonblocking (conn, 1) != 0) {
-        PQfinish (conn);
-        return NULL;
-    }
-    return conn;
-}
-
-static void *
-s_thread (void *arg)
+//  Listener thread: one notification.
+static void
+s_notify (void *arg, const char *payload)
 {
     id_listen_t *self = (id_listen_t *) arg;
-    PGconn *conn = NULL;
-    bool warned = false;
-    while (!atomic_load (&self->stop)) {
-        if (!conn) {
-            conn = s_connect (self);
-            if (!conn) {
-                if (!warned)
-                    td_warn ("identity", NULL, "cannot LISTEN on PostgreSQL; `me` is not cached "
-                             "and barriers wait their bound until it can");
-                warned = true;
-                for (int i = 0; i < S_RETRY_MS / 50 && !atomic_load (&self->stop); i++) {
-                    struct timespec ts = { 0, 50 * 1000000L };
-                    nanosleep (&ts, NULL);
-                }
-                continue;
-            }
-            td_pg_ack_reset (&self->ack);
-            snprintf (self->id, sizeof self->id, "%d", PQbackendPID (conn));
-            s_set_live (self, true);
-            warned = false;
-        }
-        struct pollfd pfd = { .fd = PQsocket (conn), .revents = 0,
-                              .events = (short) (POLLIN | (self->ack.flush_pending ? POLLOUT : 0)) };
-        int rc = pfd.fd >= 0 ? poll (&pfd, 1, S_POLL_MS) : -1;
-        if (rc < 0 && errno == EINTR)
-            continue;
-        bool broken = rc < 0;
-        if (!broken && rc > 0 && self->ack.flush_pending && (pfd.revents & POLLOUT)) {
-            int f = PQflush (conn);
-            self->ack.flush_pending = f == 1;
-            broken = f < 0;
-        }
-        if (!broken && rc > 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP)))
-            broken = !s_consume (self, conn);
-        if (broken) {
-            s_set_live (self, false);
-            td_warn ("identity", NULL, "the LISTEN connection to PostgreSQL broke; reconnecting");
-            warned = true;
-            PQfinish (conn);
-            conn = NULL;
-        }
-    }
-    s_set_live (self, false);
-    PQfinish (conn);
-    OPENSSL_thread_stop ();         //  libpq may have set up per-thread OpenSSL state
-    return NULL;
+    pthread_mutex_lock (&self->lock);
+    s_apply_locked (self, payload);
+    pthread_mutex_unlock (&self->lock);
+}
+
+//  Listener thread: connected and listening (the cache starts empty), or not.
+static void
+s_live (void *arg, bool live)
+{
+    s_set_live ((id_listen_t *) arg, live);
 }
 
 id_listen_t *
@@ -251,12 +154,8 @@ id_listen_start (const char *conninfo, bool me_cache)
     id_listen_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->conninfo = strdup (conninfo);
     self->me = me_cache ? zhashx_new () : NULL;
-    atomic_init (&self->stop, false);
-    if (!self->conninfo || (me_cache && !self->me)) {
-        zhashx_destroy (&self->me);
-        free (self->conninfo);
+    if (me_cache && !self->me) {
         free (self);
         return NULL;
     }
@@ -264,22 +163,26 @@ id_listen_start (const char *conninfo, bool me_cache)
         zhashx_set_destructor (self->me, s_blob_free);
     if (pthread_mutex_init (&self->lock, NULL)) {
         zhashx_destroy (&self->me);
-        free (self->conninfo);
         free (self);
         return NULL;
     }
     if (pthread_cond_init (&self->cond, NULL)) {
         pthread_mutex_destroy (&self->lock);
         zhashx_destroy (&self->me);
-        free (self->conninfo);
         free (self);
         return NULL;
     }
-    if (pthread_create (&self->thread, NULL, s_thread, self)) {
+    const td_pglisten_spec_t spec = {
+        .actor = "identity", .app = S_APP_IDENTITY, .channel = S_CHANNEL,
+        .msg_down = "cannot LISTEN on PostgreSQL; `me` is not cached and barriers wait their "
+                    "bound until it can",
+        .msg_broken = "the LISTEN connection to PostgreSQL broke; reconnecting",
+        .msg_back = NULL, .notify = s_notify, .live = s_live, .arg = self };
+    self->listen = td_pglisten_start (conninfo, &spec);
+    if (!self->listen) {
         pthread_cond_destroy (&self->cond);
         pthread_mutex_destroy (&self->lock);
         zhashx_destroy (&self->me);
-        free (self->conninfo);
         free (self);
         return NULL;
     }
@@ -292,12 +195,10 @@ id_listen_stop (id_listen_t **self_p)
     if (!self_p || !*self_p)
         return;
     id_listen_t *self = *self_p;
-    atomic_store (&self->stop, true);
-    pthread_join (self->thread, NULL);
+    td_pglisten_stop (&self->listen);
     pthread_cond_destroy (&self->cond);
     pthread_mutex_destroy (&self->lock);
     zhashx_destroy (&self->me);
-    free (self->conninfo);
     free (self);
     *self_p = NULL;
 }
