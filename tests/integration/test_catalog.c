@@ -50,20 +50,6 @@ s_clear (void)
     PQclear (res);
 }
 
-//  Pack a JSON text as msgpack into buf.
-static void
-s_pack (const char *text, msgpack_sbuffer *buf)
-{
-    td_error_t err;
-    json_t *j = td_json_parse (text, strlen (text), 0, &err);
-    if (!j)
-        fail_msg ("bad test JSON %s: %s", text, err.message);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    assert_int_equal (td_json_to_mp (j, &pk, &err), 0);
-    json_decref (j);
-}
-
 //  Call catalog/type as auth (a JSON auth map) and expect status; the reply body as JSON (for an
 //  error {"field"}), the caller's to decref.
 static json_t *
@@ -73,29 +59,12 @@ s_call (int want, const char *auth, const char *type, const char *fmt, ...)
     va_start (args, fmt);
     char *text = zsys_vprintf (fmt, args);
     va_end (args);
-    msgpack_sbuffer body, ab;
-    msgpack_sbuffer_init (&body);
-    msgpack_sbuffer_init (&ab);
-    s_pack (text, &body);
-    s_pack (auth, &ab);
-    char id [33];
-    td_new_id (id);
-    td_request_spec_t spec = { .id = id, .type = type, .body = body.data, .body_size = body.size,
-                               .auth = ab.data, .auth_size = ab.size };
-    td_error_t err;
-    td_msg_t *reply = td_client_call (s_client, "catalog", &spec, 10000, &err);
-    msgpack_sbuffer_destroy (&body);
-    msgpack_sbuffer_destroy (&ab);
-    if (!reply)
-        fail_msg ("no reply to %s: %s", type, err.message);
-    int status = td_msg_status (reply);
-    json_t *out = status < 400? td_mp_to_json (td_msg_body (reply), &err)
-                              : json_pack ("{s:s?}", "field", td_msg_error_field (reply));
+    int status = 0;
+    json_t *out = td_test_call_json (s_client, "catalog", auth, type, text, 10000, &status);
     if (status != want)
         print_error ("%s %s -> %d (field %s), expected %d\n", type, text, status,
-                     status >= 400 && td_msg_error_field (reply)? td_msg_error_field (reply): "-",
-                     want);
-    td_msg_destroy (&reply);
+                     json_string_value (json_object_get (out, "field"))?
+                     json_string_value (json_object_get (out, "field")): "-", want);
     zstr_free (&text);
     assert_int_equal (status, want);
     return out;

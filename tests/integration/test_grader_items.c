@@ -41,19 +41,6 @@ static char s_exercise [40], s_question [40], s_draft_item [40];
 static char s_last_answer [40];         //  the newest finished submission of this run
 #define SYSTEM "{\"kind\": \"system\", \"user\": \"u-items\"}"
 
-static void
-s_pack (const char *text, msgpack_sbuffer *buf)
-{
-    td_error_t err;
-    json_t *j = td_json_parse (text, strlen (text), 0, &err);
-    if (!j)
-        fail_msg ("bad test JSON %s: %s", text, err.message);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    assert_int_equal (td_json_to_mp (j, &pk, &err), 0);
-    json_decref (j);
-}
-
 //  Call service/type as auth with a JSON body; the reply body (errors: {code, field}), *status.
 static json_t *
 s_call (const char *service, const char *auth, const char *type, int *status, int timeout_ms,
@@ -63,27 +50,8 @@ s_call (const char *service, const char *auth, const char *type, int *status, in
     va_start (args, fmt);
     char *text = zsys_vprintf (fmt, args);
     va_end (args);
-    msgpack_sbuffer body, ab;
-    msgpack_sbuffer_init (&body);
-    msgpack_sbuffer_init (&ab);
-    s_pack (text, &body);
-    s_pack (auth, &ab);
-    char id [33];
-    td_new_id (id);
-    td_request_spec_t spec = { .id = id, .type = type, .body = body.data, .body_size = body.size,
-                               .auth = ab.data, .auth_size = ab.size };
-    td_error_t err;
-    td_msg_t *reply = td_client_call (s_client, service, &spec, timeout_ms, &err);
-    msgpack_sbuffer_destroy (&body);
-    msgpack_sbuffer_destroy (&ab);
-    if (!reply)
-        fail_msg ("no reply to %s %s: %s", type, text, err.message);
+    json_t *out = td_test_call_json (s_client, service, auth, type, text, timeout_ms, status);
     zstr_free (&text);
-    *status = td_msg_status (reply);
-    json_t *out = *status < 400? td_mp_to_json (td_msg_body (reply), &err)
-                               : json_pack ("{s:s, s:s}", "code", td_errcode_name (td_msg_error (reply)),
-                                            "field", td_msg_error_field (reply));
-    td_msg_destroy (&reply);
     return out;
 }
 
@@ -322,8 +290,8 @@ test_hung_catalog_does_not_block_the_grader (void **state)
     msgpack_sbuffer_init (&ab);
     msgpack_sbuffer_init (&req);
     char *text = zsys_sprintf ("{\"body\": {\"item_id\": \"%s\", \"code\": \"print(1)\"}}", s_exercise);
-    s_pack (text, &body);
-    s_pack (s_learner, &ab);
+    td_test_pack (text, &body);
+    td_test_pack (s_learner, &ab);
     zstr_free (&text);
     td_client_t *other = td_client_new (TD_INPROC_BROKER);
     assert_non_null (other);

@@ -41,19 +41,6 @@ static td_client_t *s_client;
 static td_db_t *s_db;
 static char s_user [64], s_auth [160], s_app [32];
 
-static void
-s_pack (const char *text, msgpack_sbuffer *buf)
-{
-    td_error_t err;
-    json_t *j = td_json_parse (text, strlen (text), 0, &err);
-    if (!j)
-        fail_msg ("bad test JSON %s: %s", text, err.message);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    assert_int_equal (td_json_to_mp (j, &pk, &err), 0);
-    json_decref (j);
-}
-
 //  Send type with body (JSON) as the test learner; the request id into id.
 static void
 s_send (const char *type, const char *body, char id [33])
@@ -62,8 +49,8 @@ s_send (const char *type, const char *body, char id [33])
     msgpack_sbuffer_init (&b);
     msgpack_sbuffer_init (&a);
     msgpack_sbuffer_init (&out);
-    s_pack (body, &b);
-    s_pack (s_auth, &a);
+    td_test_pack (body, &b);
+    td_test_pack (s_auth, &a);
     td_new_id (id);
     td_request_spec_t spec = { .id = id, .type = type, .body = b.data, .body_size = b.size,
                                .auth = a.data, .auth_size = a.size,
