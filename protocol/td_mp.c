@@ -4,7 +4,8 @@
  *  it try to allocate 64 GB, and it accepts any key type, ext types and invalid UTF-8. td_mp_check
  *  walks the raw bytes first, without allocating, so only bytes that obey td_limits.h reach it.
  *
- *  Invariants of the walker (iterative; a fixed stack of TD_MAX_DEPTH + 1 entries):
+ *  Invariants of the walker (td_mp_walk.h, shared with td_peek.c; iterative; a fixed stack of
+ *  TD_MAX_DEPTH + 1 entries):
  *    - stack[0] is a pseudo-container holding the one top-level object; stack[d] is the container
  *      opened at depth d, holding the number of elements still to read (2 per map entry);
  *    - an element of a map is a key when its remaining count is even before it is read;
@@ -20,16 +21,7 @@
 #include <string.h>
 #include "td_mp.h"
 #include "td_limits.h"
-#include "td_utf8.h"
-
-static uint32_t
-s_be (const uint8_t *p, int n)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = (v << 8) | p [i];
-    return v;
-}
+#include "td_mp_walk.h"
 
 int
 td_mp_check (const void *data, size_t size, td_error_t *err)
@@ -48,146 +40,15 @@ td_mp_check_depth (const void *data, size_t size, int max_depth, td_error_t *err
     if (size == 0 || !data)
         return td_error_set (err, TD_ERR_INVALID_INPUT, NULL, "message is empty");
 
-    const uint8_t *p = (const uint8_t *) data;
-    uint32_t left [TD_MAX_DEPTH + 1];
-    bool is_map [TD_MAX_DEPTH + 1];
-    int top = 0;
-    left [0] = 1;
-    is_map [0] = false;
-    size_t pos = 0;
-
-    for (;;) {
-        while (top > 0 && left [top] == 0)
-            top--;
-        if (top == 0 && left [0] == 0)
-            break;
-        bool is_key = is_map [top] && (left [top] % 2 == 0);
-        left [top]--;
-
-        if (pos >= size)
-            return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                "malformed msgpack: message ends early at byte %zu", pos);
-        size_t at = pos;
-        uint8_t b = p [pos++];
-        size_t avail = size - pos;
-
-        int lenbytes = 0;           //  bytes of a length/count field that follows
-        size_t payload = 0;         //  fixed payload of a scalar
-        enum { K_SCALAR, K_STR, K_BIN, K_ARRAY, K_MAP, K_EXT } kind = K_SCALAR;
-        uint32_t n = 0;
-
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-            ;
-        else
-        if (b <= 0x8f) { kind = K_MAP; n = b & 0x0f; }
-        else
-        if (b <= 0x9f) { kind = K_ARRAY; n = b & 0x0f; }
-        else
-        if (b <= 0xbf) { kind = K_STR; n = b & 0x1f; }
-        else
-        switch (b) {
-            case 0xc4: kind = K_BIN; lenbytes = 1; break;
-            case 0xc5: kind = K_BIN; lenbytes = 2; break;
-            case 0xc6: kind = K_BIN; lenbytes = 4; break;
-            case 0xca: payload = 4; break;
-            case 0xcb: payload = 8; break;
-            case 0xcc: case 0xd0: payload = 1; break;
-            case 0xcd: case 0xd1: payload = 2; break;
-            case 0xce: case 0xd2: payload = 4; break;
-            case 0xcf: case 0xd3: payload = 8; break;
-            case 0xd9: kind = K_STR; lenbytes = 1; break;
-            case 0xda: kind = K_STR; lenbytes = 2; break;
-            case 0xdb: kind = K_STR; lenbytes = 4; break;
-            case 0xdc: kind = K_ARRAY; lenbytes = 2; break;
-            case 0xdd: kind = K_ARRAY; lenbytes = 4; break;
-            case 0xde: kind = K_MAP; lenbytes = 2; break;
-            case 0xdf: kind = K_MAP; lenbytes = 4; break;
-            case 0xc7: kind = K_EXT; lenbytes = 1; break;
-            case 0xc8: kind = K_EXT; lenbytes = 2; break;
-            case 0xc9: kind = K_EXT; lenbytes = 4; break;
-            case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-                kind = K_EXT;
-                n = 1u << (b - 0xd4);
-                break;
-            default:            //  0xc1, never used
-                return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                    "malformed msgpack: invalid type byte 0x%02x at byte %zu", b, at);
-        }
-        if (is_key && kind != K_STR)
-            return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                "map keys must be strings (byte %zu)", at);
-        if (kind == K_EXT) {
-            //  its type byte follows the length; only JSON text is taken
-            size_t tpos = pos + (size_t) lenbytes;
-            if (tpos >= size || (uint8_t) p [tpos] != TD_MP_EXT_JSON)
-                return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                    "msgpack extension types are not accepted (byte %zu)", at);
-        }
-        if (lenbytes) {
-            if (avail < (size_t) lenbytes)
-                return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                    "malformed msgpack: message ends early at byte %zu", size);
-            n = s_be (p + pos, lenbytes);
-            pos += lenbytes;
-            avail -= lenbytes;
-        }
-        switch (kind) {
-            case K_SCALAR:
-                if (avail < payload)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "malformed msgpack: message ends early at byte %zu", size);
-                pos += payload;
-                break;
-            case K_EXT:             //  the payload is JSON text, checked as a str
-            case K_STR:
-            case K_BIN:
-                if (kind == K_EXT) {
-                    pos++;          //  the type byte, checked above
-                    avail--;
-                }
-                if (n > TD_MAX_STRING)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "a string or binary value of %u bytes exceeds the limit of %d bytes",
-                        n, TD_MAX_STRING);
-                if (is_key && n > TD_MAX_KEY)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "a map key of %u bytes exceeds the limit of %d bytes", n, TD_MAX_KEY);
-                if (avail < n)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "malformed msgpack: a value of %u bytes at byte %zu runs past the end",
-                        n, at);
-                if (kind != K_BIN && !td_utf8_valid ((const char *) p + pos, n))
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "a string at byte %zu is not valid UTF-8", at);
-                pos += n;
-                break;
-            case K_ARRAY:
-            case K_MAP: {
-                if (n > TD_MAX_CONTAINER)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "a map or array of %u entries exceeds the limit of %d", n,
-                        TD_MAX_CONTAINER);
-                uint64_t elements = kind == K_MAP ? 2 * (uint64_t) n : n;
-                if (elements > avail)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "malformed msgpack: a container at byte %zu claims more entries "
-                        "than bytes remain", at);
-                if (top + 1 > max_depth)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "maps and arrays are nested deeper than %d levels", max_depth);
-                if (elements > 0) {
-                    top++;
-                    left [top] = (uint32_t) elements;
-                    is_map [top] = kind == K_MAP;
-                }
-                break;
-            }
-        }
-    }
-    if (pos != size)
-        return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-            "malformed msgpack: %zu trailing bytes after the object", size - pos);
-    return 0;
+    td_mp_walk_t w;
+    td_mp_walk_init (&w, (const uint8_t *) data, size, max_depth);
+    bool is_key;
+    td_mp_elem_t e;
+    int rc;
+    while ((rc = td_mp_walk_begin (&w, &is_key, err)) == 1)
+        if (td_mp_walk_elem (&w, is_key, &e, err))
+            return -1;
+    return rc < 0? -1: td_mp_walk_end (&w, err);
 }
 
 const msgpack_object *

@@ -27,7 +27,7 @@
 #include "td_peek.h"
 #include "td_mp.h"
 #include "td_limits.h"
-#include "td_utf8.h"
+#include "td_mp_walk.h"
 
 //  Every key td_msg_decode knows (td_msg.c's s_field_names): a repeat of any of them is refused
 //  in a request too, even of keys a request does not use.
@@ -235,7 +235,7 @@ s_request_rules (const uint8_t *p, const s_fields_t *f, td_request_view_t *view,
 int
 td_request_peek (const void *data, size_t size, td_request_view_t *view, td_error_t *err)
 {
-    //  td_mp_check_depth (data, size, TD_MAX_DEPTH, err), step for step.
+    //  td_mp_check_depth (data, size, TD_MAX_DEPTH, err), by the same walker (td_mp_walk.h).
     if (size > TD_MAX_MESSAGE)
         return td_error_set (err, TD_ERR_TOO_LARGE, NULL,
             "message of %zu bytes exceeds the limit of %d bytes", size, TD_MAX_MESSAGE);
@@ -243,12 +243,8 @@ td_request_peek (const void *data, size_t size, td_request_view_t *view, td_erro
         return td_error_set (err, TD_ERR_INVALID_INPUT, NULL, "message is empty");
 
     const uint8_t *p = (const uint8_t *) data;
-    uint32_t left [TD_MAX_DEPTH + 1];
-    bool is_map [TD_MAX_DEPTH + 1];
-    int top = 0;
-    left [0] = 1;
-    is_map [0] = false;
-    size_t pos = 0;
+    td_mp_walk_t w;
+    td_mp_walk_init (&w, p, size, TD_MAX_DEPTH);
 
     //  The envelope: where known keys' values sit, which key's value comes next (K__COUNT: an
     //  unknown key), whose value is still open, and the first repeated key.
@@ -257,19 +253,12 @@ td_request_peek (const void *data, size_t size, td_request_view_t *view, td_erro
     uint32_t seen = 0;
     s_key_t next = K__COUNT, open = K__COUNT, repeated = K__COUNT;
 
-    for (;;) {
-        while (top > 0 && left [top] == 0)
-            top--;
-        if (top == 0 && left [0] == 0)
-            break;
-        bool is_key = is_map [top] && (left [top] % 2 == 0);
-        left [top]--;
-
-        if (pos >= size)
-            return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                "malformed msgpack: message ends early at byte %zu", pos);
-        size_t at = pos;
-        bool envelope = top == 1 && is_map [1];
+    bool is_key;
+    td_mp_elem_t e;
+    int rc;
+    while ((rc = td_mp_walk_begin (&w, &is_key, err)) == 1) {
+        size_t at = w.pos;
+        bool envelope = w.top == 1 && w.is_map [1];
         if (envelope) {
             if (is_key) {
                 if (open != K__COUNT) {
@@ -290,126 +279,13 @@ td_request_peek (const void *data, size_t size, td_request_view_t *view, td_erro
                 }
             }
         }
-        uint8_t b = p [pos++];
-        size_t avail = size - pos;
-
-        int lenbytes = 0;           //  bytes of a length/count field that follows
-        size_t payload = 0;         //  fixed payload of a scalar
-        enum { T_SCALAR, T_STR, T_BIN, T_ARRAY, T_MAP, T_EXT } kind = T_SCALAR;
-        uint32_t n = 0;
-
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-            ;
-        else
-        if (b <= 0x8f) { kind = T_MAP; n = b & 0x0f; }
-        else
-        if (b <= 0x9f) { kind = T_ARRAY; n = b & 0x0f; }
-        else
-        if (b <= 0xbf) { kind = T_STR; n = b & 0x1f; }
-        else
-        switch (b) {
-            case 0xc4: kind = T_BIN; lenbytes = 1; break;
-            case 0xc5: kind = T_BIN; lenbytes = 2; break;
-            case 0xc6: kind = T_BIN; lenbytes = 4; break;
-            case 0xca: payload = 4; break;
-            case 0xcb: payload = 8; break;
-            case 0xcc: case 0xd0: payload = 1; break;
-            case 0xcd: case 0xd1: payload = 2; break;
-            case 0xce: case 0xd2: payload = 4; break;
-            case 0xcf: case 0xd3: payload = 8; break;
-            case 0xd9: kind = T_STR; lenbytes = 1; break;
-            case 0xda: kind = T_STR; lenbytes = 2; break;
-            case 0xdb: kind = T_STR; lenbytes = 4; break;
-            case 0xdc: kind = T_ARRAY; lenbytes = 2; break;
-            case 0xdd: kind = T_ARRAY; lenbytes = 4; break;
-            case 0xde: kind = T_MAP; lenbytes = 2; break;
-            case 0xdf: kind = T_MAP; lenbytes = 4; break;
-            case 0xc7: kind = T_EXT; lenbytes = 1; break;
-            case 0xc8: kind = T_EXT; lenbytes = 2; break;
-            case 0xc9: kind = T_EXT; lenbytes = 4; break;
-            case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-                kind = T_EXT;
-                n = 1u << (b - 0xd4);
-                break;
-            default:            //  0xc1, never used
-                return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                    "malformed msgpack: invalid type byte 0x%02x at byte %zu", b, at);
-        }
-        if (is_key && kind != T_STR)
-            return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                "map keys must be strings (byte %zu)", at);
-        if (kind == T_EXT) {
-            size_t tpos = pos + (size_t) lenbytes;
-            if (tpos >= size || p [tpos] != TD_MP_EXT_JSON)
-                return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                    "msgpack extension types are not accepted (byte %zu)", at);
-        }
-        if (lenbytes) {
-            if (avail < (size_t) lenbytes)
-                return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                    "malformed msgpack: message ends early at byte %zu", size);
-            n = (uint32_t) s_be (p + pos, lenbytes);
-            pos += lenbytes;
-            avail -= lenbytes;
-        }
-        switch (kind) {
-            case T_SCALAR:
-                if (avail < payload)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "malformed msgpack: message ends early at byte %zu", size);
-                pos += payload;
-                break;
-            case T_EXT:             //  JSON text (td_mp.c): checked as a str after its type byte
-            case T_STR:
-            case T_BIN:
-                if (kind == T_EXT) {
-                    pos++;
-                    avail--;
-                }
-                if (n > TD_MAX_STRING)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "a string or binary value of %u bytes exceeds the limit of %d bytes",
-                        n, TD_MAX_STRING);
-                if (is_key && n > TD_MAX_KEY)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "a map key of %u bytes exceeds the limit of %d bytes", n, TD_MAX_KEY);
-                if (avail < n)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "malformed msgpack: a value of %u bytes at byte %zu runs past the end",
-                        n, at);
-                if (kind != T_BIN && !td_utf8_valid ((const char *) p + pos, n))
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "a string at byte %zu is not valid UTF-8", at);
-                if (envelope && is_key)
-                    next = s_key_of (p + pos, n);
-                pos += n;
-                break;
-            case T_ARRAY:
-            case T_MAP: {
-                if (n > TD_MAX_CONTAINER)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "a map or array of %u entries exceeds the limit of %d", n,
-                        TD_MAX_CONTAINER);
-                uint64_t elements = kind == T_MAP ? 2 * (uint64_t) n : n;
-                if (elements > avail)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "malformed msgpack: a container at byte %zu claims more entries "
-                        "than bytes remain", at);
-                if (top + 1 > TD_MAX_DEPTH)
-                    return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-                        "maps and arrays are nested deeper than %d levels", TD_MAX_DEPTH);
-                if (elements > 0) {
-                    top++;
-                    left [top] = (uint32_t) elements;
-                    is_map [top] = kind == T_MAP;
-                }
-                break;
-            }
-        }
+        if (td_mp_walk_elem (&w, is_key, &e, err))
+            return -1;
+        if (envelope && is_key)
+            next = s_key_of (e.str, e.n);
     }
-    if (pos != size)
-        return td_error_set (err, TD_ERR_INVALID_INPUT, NULL,
-            "malformed msgpack: %zu trailing bytes after the object", size - pos);
+    if (rc < 0 || td_mp_walk_end (&w, err))
+        return -1;
     if (open != K__COUNT)
         f.end [open] = size;
 
