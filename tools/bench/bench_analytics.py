@@ -79,6 +79,7 @@ def start_server(env, var, healthy=(200,)):
     log = open(os.path.join(var, "tutord.out"), "wb")
     proc = subprocess.Popen([os.path.join(BUILD, "tutord")], env=env, stdout=log,
                             stderr=subprocess.STDOUT, cwd=var)
+    log.close()                         # the child has its own copy
     for _ in range(300):
         try:
             if request(env["TUTORD_HTTP"], "GET", "/health")[0] in healthy:
@@ -269,7 +270,6 @@ def main():
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-        log.close()
         psql("TRUNCATE analytics_events, analytics_learners, analytics_activity, analytics_counters, "
              "analytics_days, analytics_board, analytics_unlocks, analytics_meta, "
          "analytics_league_members, analytics_league_tiers, analytics_league_weeks, "
