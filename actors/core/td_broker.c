@@ -4,16 +4,22 @@
  *  Why: DESIGN.md principle 2. Actors never talk to each other directly; a request names a
  *  service and the broker picks a worker, so a second grader on another host is just another
  *  worker. The frame layouts are those of td_wire.h (Majordomo-style, RFC 7/18): every message
- *  is [identity][header][payload?], the one header frame carrying the protocol name, the command
- *  and its argument (service name or ticket), built and parsed by td_wire_head/td_wire_parse.
+ *  is [identity][header][payload?] (split) or [identity][header+payload] (merged, for small
+ *  payloads: the command byte has TD_WIRE_MERGED and a length byte gives the argument's size),
+ *  the header carrying the protocol name, the command and its argument (service name or
+ *  ticket), parsed by td_wire_read for both layouts.
  *  The event plane is td_evproxy (XSUB frontend, XPUB backend), owned by this actor and
  *  destroyed with it.
  *
  *  The hot path (client REQUEST -> worker, worker FINAL -> client) uses libzmq messages directly
- *  (zmq_msg_recv / zmq_msg_send) so a payload frame is moved, never copied, and no heap object is
- *  made per request by the broker itself: requests live in a slot table that is allocated in
- *  chunks and reused. The validation the protocol requires is td_request_peek (td_peek.h): the
- *  verdict of td_msg_decode, read in place, so the hot path allocates nothing per request.
+ *  (zmq_msg_recv / zmq_msg_send) and forwards a payload in the layout it came in: a split
+ *  payload frame is moved, never copied; a merged one (at most td_wire_merge_max() bytes) is
+ *  copied once into the new merged frame (one zmq_msg_init_size: libzmq allocates above 33
+ *  bytes). That copy is what saves two frames per hop, and libzmq's I/O thread costs per frame
+ *  (tools/bench/README.md). No other heap object is made per request by the broker itself:
+ *  requests live in a slot table that is allocated in chunks and reused. The validation the
+ *  protocol requires is td_request_peek (td_peek.h): the verdict of td_msg_decode, read in
+ *  place, so the hot path allocates nothing else per request.
  *
  *  Objects
  *    service  one per service name that ever had a worker: its workers (array), a FIFO of queued
@@ -21,8 +27,9 @@
  *    worker   one per READY'd DEALER identity: its service, capacity, in-flight list, liveness.
  *             Kept in a hash keyed by the identity bytes.
  *    request  a slot: client identity, id/rid (for answers the broker builds itself), deadline,
- *             and the request frame while queued. A slot's ticket is (generation << 32 | index);
- *             the generation changes on every reuse, so a stale ticket never matches.
+ *             and the frame holding the request while queued (with the body's offset in it
+ *             when merged). A slot's ticket is (generation << 32 | index); the generation
+ *             changes on every reuse, so a stale ticket never matches.
  *
  *  Request slot state machine
  *      FREE --(valid request, worker has room)--> INFLIGHT --(worker FINAL)--> FREE
@@ -98,8 +105,10 @@ struct _request_t {
     service_t *service;
     worker_t *worker;               //  INFLIGHT only
     int64_t deadline;               //  unix ms, 0 = none
-    zmq_msg_t body;                 //  QUEUED only: the request frame, kept for dispatch
+    zmq_msg_t body;                 //  QUEUED only: the frame holding the request, for dispatch
     bool has_body;
+    bool merged;                    //  body is a merged frame; the request starts at body_offset
+    size_t body_offset;
     ident_t client;                 //  client's ROUTER identity
     char id [TD_MAX_ID + 1];
     char rid [TD_MAX_ID + 1];
@@ -248,11 +257,47 @@ s_send_head (self_t *self, const ident_t *peer, const char *name, byte cmd,
     return 0;
 }
 
-//  [client]["TDC1" cmd service] — the head of every message to a client
+//  [peer][name cmd|0x80 len arg body] — one merged frame, the body copied into it
 static int
-s_send_client_head (self_t *self, const ident_t *client, byte cmd, const char *service)
+s_send_merged (self_t *self, const ident_t *peer, const char *name, byte cmd,
+               const void *arg, size_t arg_size, const void *body, size_t body_size)
 {
-    return s_send_head (self, client, TD_WIRE_CLIENT, cmd, service, strlen (service), true);
+    zmq_msg_t frame;
+    if (td_wire_merged (&frame, name, cmd, arg, arg_size, body, body_size))
+        return -1;
+    int rc = s_send_part (self, peer->data, peer->size, true) || s_send_msg (self, &frame, false);
+    zmq_msg_close (&frame);         //  emptied by a successful send; freed when it failed
+    return rc? -1: 0;
+}
+
+//  [peer][name cmd arg][body] or merged, as the body's size calls for; body copied.
+static int
+s_send_body (self_t *self, const ident_t *peer, const char *name, byte cmd,
+             const void *arg, size_t arg_size, const void *body, size_t body_size)
+{
+    if (td_wire_merges (body_size))
+        return s_send_merged (self, peer, name, cmd, arg, arg_size, body, body_size);
+    if (s_send_head (self, peer, name, cmd, arg, arg_size, true)
+    ||  s_send_part (self, body, body_size, false))
+        return -1;
+    return 0;
+}
+
+//  Forward a body received from a peer in the layout it came in: frame holds it, from offset
+//  when merged (copied into a new merged frame), whole when split (moved, not copied).
+static int
+s_forward (self_t *self, const ident_t *peer, const char *name, byte cmd, const void *arg,
+           size_t arg_size, zmq_msg_t *frame, bool merged, size_t offset)
+{
+    if (merged) {
+        const byte *data = (const byte *) zmq_msg_data (frame);
+        return s_send_merged (self, peer, name, cmd, arg, arg_size, data + offset,
+                              zmq_msg_size (frame) - offset);
+    }
+    if (s_send_head (self, peer, name, cmd, arg, arg_size, true)
+    ||  s_send_msg (self, frame, false))
+        return -1;
+    return 0;
 }
 
 static int
@@ -281,8 +326,8 @@ s_answer (self_t *self, const ident_t *client, const char *service, const char *
         td_debug (LOG_ACTOR, NULL, "cannot build reply %d: %s", status, err.message);
         return -1;
     }
-    if (s_send_client_head (self, client, TD_C_FINAL, service)
-    ||  s_send_part (self, self->sbuf.data, self->sbuf.size, false))
+    if (s_send_body (self, client, TD_WIRE_CLIENT, TD_C_FINAL, service, strlen (service),
+                     self->sbuf.data, self->sbuf.size))
         return -1;
     self->replies++;
     if (status == 503)
@@ -343,6 +388,8 @@ s_slot_free (self_t *self, request_t *req)
         zmq_msg_close (&req->body);
         req->has_body = false;
     }
+    req->merged = false;
+    req->body_offset = 0;
     req->state = SLOT_FREE;
     req->gen++;
     if (req->gen == 0)
@@ -573,9 +620,11 @@ s_pick_worker (service_t *service)
     return best;
 }
 
-//  Send req (whose body is in *body) to worker; the request becomes INFLIGHT.
+//  Send req to worker; the request is in *frame (from offset when merged, td_wire.h), which is
+//  moved or copied, never kept. The request becomes INFLIGHT.
 static void
-s_send_to_worker (self_t *self, request_t *req, worker_t *worker, zmq_msg_t *body)
+s_send_to_worker (self_t *self, request_t *req, worker_t *worker, zmq_msg_t *frame,
+                  bool merged, size_t offset)
 {
     uint64_t ticket = s_ticket (req);
     req->state = SLOT_INFLIGHT;
@@ -585,9 +634,8 @@ s_send_to_worker (self_t *self, request_t *req, worker_t *worker, zmq_msg_t *bod
     self->total_inflight++;
     worker->last_used = ++self->dispatch_seq;
     worker->heartbeat_at = self->now_mono + self->heartbeat_ms;
-    if (s_send_head (self, &worker->ident, TD_WIRE_WORKER, TD_W_REQUEST, &ticket, sizeof ticket,
-                     true)
-    ||  s_send_msg (self, body, false))
+    if (s_forward (self, &worker->ident, TD_WIRE_WORKER, TD_W_REQUEST, &ticket, sizeof ticket,
+                   frame, merged, offset))
         td_warn (LOG_ACTOR, req->rid, "send to worker %s failed: %s", worker->hex,
                  zmq_strerror (zmq_errno ()));
     //  If it failed, the worker's liveness or the deadline will answer the client (I1)
@@ -605,7 +653,7 @@ s_dispatch_queue (self_t *self, service_t *service)
         s_queue_unlink (service, req);
         self->total_queued--;
         req->has_body = false;
-        s_send_to_worker (self, req, worker, &req->body);
+        s_send_to_worker (self, req, worker, &req->body, req->merged, req->body_offset);
         zmq_msg_close (&req->body);
     }
 }
@@ -666,13 +714,21 @@ s_invalid (self_t *self, const char *what, const ident_t *peer)
     td_debug (LOG_ACTOR, NULL, "malformed message from %s dropped: %s", hex, what);
 }
 
-//  READY ["TDW1" 0x01 service][msgpack {actor, capacity, pid, host}]; arg is the service.
-static void
-s_worker_ready (self_t *self, const ident_t *ident, zmq_msg_t *parts, size_t nparts,
-                const byte *arg, size_t size)
+//  The frame holding a message's body: the header frame itself when merged, else the second.
+static zmq_msg_t *
+s_body_frame (zmq_msg_t *parts, const td_wire_msg_t *wire)
 {
-    if (nparts != 3) {
-        s_invalid (self, "READY must be [header][payload]", ident);
+    return wire->merged? &parts [1]: &parts [2];
+}
+
+//  READY ["TDW1" 0x01 service][msgpack {actor, capacity, pid, host}] (or merged).
+static void
+s_worker_ready (self_t *self, const ident_t *ident, const td_wire_msg_t *wire)
+{
+    const byte *arg = wire->arg;
+    size_t size = wire->arg_size;
+    if (!wire->has_body) {
+        s_invalid (self, "READY must carry a payload", ident);
         return;
     }
     char name [TD_MAX_NAME + 1];
@@ -689,8 +745,8 @@ s_worker_ready (self_t *self, const ident_t *ident, zmq_msg_t *parts, size_t npa
     int capacity = TD_DEFAULT_CAPACITY;
     char actor [TD_MAX_NAME + 1] = "-";
     td_error_t err;
-    const void *data = zmq_msg_data (&parts [2]);
-    size = zmq_msg_size (&parts [2]);
+    const void *data = wire->body;
+    size = wire->body_size;
     if (size > 0 && td_mp_check (data, size, &err) == 0) {
         msgpack_unpacked up;
         msgpack_unpacked_init (&up);
@@ -742,13 +798,16 @@ s_worker_ready (self_t *self, const ident_t *ident, zmq_msg_t *parts, size_t npa
     s_dispatch_queue (self, service);
 }
 
-//  Forward PARTIAL/FINAL ["TDW1" cmd ticket][msgpack] to the request's client; arg is the ticket.
+//  Forward PARTIAL/FINAL ["TDW1" cmd ticket][msgpack] (or merged) to the request's client, in
+//  the layout it came in.
 static void
-s_worker_reply (self_t *self, worker_t *worker, zmq_msg_t *parts, size_t nparts,
-                const byte *arg, size_t arg_size, bool final)
+s_worker_reply (self_t *self, worker_t *worker, zmq_msg_t *parts, const td_wire_msg_t *wire,
+                bool final)
 {
-    if (nparts != 3) {
-        s_invalid (self, "reply must be [header][payload]", &worker->ident);
+    const byte *arg = wire->arg;
+    size_t arg_size = wire->arg_size;
+    if (!wire->has_body) {
+        s_invalid (self, "reply must carry a payload", &worker->ident);
         return;
     }
     request_t *req = s_ticket_lookup (self, arg, arg_size);
@@ -763,8 +822,9 @@ s_worker_reply (self_t *self, worker_t *worker, zmq_msg_t *parts, size_t nparts,
         return;
     }
     service_t *service = req->service;
-    if (s_send_client_head (self, &req->client, final? TD_C_FINAL: TD_C_PARTIAL, service->name)
-    ||  s_send_msg (self, &parts [2], false))
+    if (s_forward (self, &req->client, TD_WIRE_CLIENT, final? TD_C_FINAL: TD_C_PARTIAL,
+                   service->name, strlen (service->name), s_body_frame (parts, wire),
+                   wire->merged, wire->body_offset))
         td_warn (LOG_ACTOR, req->rid, "send to client failed: %s", zmq_strerror (zmq_errno ()));
     if (final) {
         self->replies++;
@@ -775,11 +835,11 @@ s_worker_reply (self_t *self, worker_t *worker, zmq_msg_t *parts, size_t nparts,
     }
 }
 
-//  parts [1] is a "TDW1" header frame: cmd and its argument arg/arg_size.
+//  parts [1] starts a "TDW1" message, parsed into *wire.
 static void
-s_handle_worker (self_t *self, const ident_t *peer, zmq_msg_t *parts, size_t nparts, byte cmd,
-                 const byte *arg, size_t arg_size)
+s_handle_worker (self_t *self, const ident_t *peer, zmq_msg_t *parts, const td_wire_msg_t *wire)
 {
+    byte cmd = wire->cmd;
     worker_t *worker = (worker_t *) zhashx_lookup (self->workers, peer);
     if (cmd == TD_W_READY) {
         if (worker) {
@@ -788,7 +848,7 @@ s_handle_worker (self_t *self, const ident_t *peer, zmq_msg_t *parts, size_t npa
             s_worker_remove (self, worker, "sent READY twice", true);
         }
         else
-            s_worker_ready (self, peer, parts, nparts, arg, arg_size);
+            s_worker_ready (self, peer, wire);
         return;
     }
     if (!worker) {
@@ -807,13 +867,13 @@ s_handle_worker (self_t *self, const ident_t *peer, zmq_msg_t *parts, size_t npa
     worker->expiry = self->now_mono + (int64_t) self->heartbeat_ms * self->liveness;
     switch (cmd) {
         case TD_W_FINAL:
-            s_worker_reply (self, worker, parts, nparts, arg, arg_size, true);
+            s_worker_reply (self, worker, parts, wire, true);
             break;
         case TD_W_PARTIAL:
-            s_worker_reply (self, worker, parts, nparts, arg, arg_size, false);
+            s_worker_reply (self, worker, parts, wire, false);
             break;
         case TD_W_HEARTBEAT:
-            if (nparts != 2 || arg_size != 0)
+            if (wire->has_body || wire->arg_size != 0)
                 s_invalid (self, "HEARTBEAT with extra bytes or frames", peer);
             break;
         case TD_W_DISCONNECT:
@@ -857,6 +917,11 @@ s_status_json (self_t *self)
     json_decref (counts);
     if (*self->error)
         rc |= json_object_set_new (root, "error", json_string (self->error));
+    td_evjournal_stats_t js;        //  the event journal's figures, for /metrics (td_metrics.c)
+    if (td_evproxy_journal_stats (self->proxy, &js))
+        rc |= json_object_set_new (root, "journal", json_pack ("{s:I, s:I, s:I, s:I}",
+            "written", (json_int_t) js.written, "dropped", (json_int_t) js.dropped,
+            "queued", (json_int_t) js.queued, "errors", (json_int_t) js.errors));
     if (rc) {
         json_decref (root);
         return NULL;
@@ -950,18 +1015,19 @@ s_copy_slice (char *dest, const char *s, size_t len)
     dest [len] = 0;
 }
 
-//  REQUEST ["TDC1" 0x01 service][request msgpack]; parts [1] is the header frame, cmd and
-//  arg/nsize (the service name) parsed from it.
+//  REQUEST ["TDC1" 0x01 service][request msgpack] or merged; parts [1] starts the message,
+//  parsed into *wire (the service name is its argument).
 static void
-s_handle_client (self_t *self, const ident_t *peer, zmq_msg_t *parts, size_t nparts, byte cmd,
-                 const byte *arg, size_t nsize)
+s_handle_client (self_t *self, const ident_t *peer, zmq_msg_t *parts, const td_wire_msg_t *wire)
 {
-    if (cmd != TD_C_REQUEST) {
+    const byte *arg = wire->arg;
+    size_t nsize = wire->arg_size;
+    if (wire->cmd != TD_C_REQUEST) {
         s_invalid (self, "unknown client command", peer);
         return;
     }
-    if (nparts != 3) {
-        s_invalid (self, "client request must be [header][payload]", peer);
+    if (!wire->has_body) {
+        s_invalid (self, "client request must carry a payload", peer);
         return;
     }
     self->requests++;
@@ -975,8 +1041,8 @@ s_handle_client (self_t *self, const ident_t *peer, zmq_msg_t *parts, size_t npa
     if (!name_ok)
         snprintf (name, sizeof name, "-");
 
-    const void *data = zmq_msg_data (&parts [2]);
-    size_t size = zmq_msg_size (&parts [2]);
+    const void *data = wire->body;
+    size_t size = wire->body_size;
     //  The same verdict as td_msg_decode (TD_MSG_REQUEST), read in place without allocating.
     td_error_t err;
     td_request_view_t view;
@@ -1049,13 +1115,16 @@ s_handle_client (self_t *self, const ident_t *peer, zmq_msg_t *parts, size_t npa
         s_slot_free (self, req);
         return;
     }
+    zmq_msg_t *frame = s_body_frame (parts, wire);
     if (worker)
-        s_send_to_worker (self, req, worker, &parts [2]);
+        s_send_to_worker (self, req, worker, frame, wire->merged, wire->body_offset);
     else {
         req->state = SLOT_QUEUED;
         zmq_msg_init (&req->body);
-        zmq_msg_move (&req->body, &parts [2]);
+        zmq_msg_move (&req->body, frame);
         req->has_body = true;
+        req->merged = wire->merged;
+        req->body_offset = wire->body_offset;
         s_queue_push (service, req);
         self->total_queued++;
     }
@@ -1103,19 +1172,20 @@ s_handle_router (self_t *self)
             break;
         ident_t peer;
         s_ident_set (&peer, &parts [0]);
-        byte cmd;
-        const byte *arg;
-        size_t arg_size;
+        td_wire_msg_t wire;
+        const char *why = "unknown or short header";
+        td_wire_rc_t rc = TD_WIRE_OTHER;
         if (overflow || nparts < 2)
             s_invalid (self, overflow? "too many frames": "no header", &peer);
         else
-        if (td_wire_parse (&parts [1], TD_WIRE_CLIENT, &cmd, &arg, &arg_size))
-            s_handle_client (self, &peer, parts, nparts, cmd, arg, arg_size);
+        if ((rc = td_wire_read (parts + 1, nparts - 1, TD_WIRE_CLIENT, &wire, &why)) == TD_WIRE_OK)
+            s_handle_client (self, &peer, parts, &wire);
         else
-        if (td_wire_parse (&parts [1], TD_WIRE_WORKER, &cmd, &arg, &arg_size))
-            s_handle_worker (self, &peer, parts, nparts, cmd, arg, arg_size);
+        if (rc == TD_WIRE_OTHER
+        && (rc = td_wire_read (parts + 1, nparts - 1, TD_WIRE_WORKER, &wire, &why)) == TD_WIRE_OK)
+            s_handle_worker (self, &peer, parts, &wire);
         else
-            s_invalid (self, "unknown or short header", &peer);
+            s_invalid (self, why, &peer);
         for (size_t i = 0; i < nparts; i++)
             zmq_msg_close (&parts [i]);
     }

@@ -1,5 +1,6 @@
 /*  td_client — the client side of the request plane (td_wire.h): a DEALER that sends
- *  ["TDC1" 0x01 service][request] and reads ["TDC1" 0x02|0x03 service][reply].
+ *  ["TDC1" 0x01 service][request] and reads ["TDC1" 0x02|0x03 service][reply], each merged
+ *  into one frame when the body is small (td_wire_send; both layouts are read).
  *
  *  Why: the bridge, tutorctl, tests, benchmarks and actors calling other services all need the
  *  same three things — send without blocking, read one validated reply, and call-and-wait that
@@ -70,34 +71,31 @@ td_client_send (td_client_t *self, const char *service, const void *request, siz
 {
     if (!service || !td_name_valid (service) || !request || size == 0)
         return -1;
-    byte head [TD_WIRE_HEAD_MAX];
-    size_t head_size = td_wire_head (head, TD_WIRE_CLIENT, TD_C_REQUEST, service,
-                                     strlen (service));
-    return td_wire_send (self->handle, head, head_size, request, size);
+    return td_wire_send (self->handle, TD_WIRE_CLIENT, TD_C_REQUEST, service, strlen (service),
+                         request, size);
 }
 
 //  Receive one whole message without waiting; NULL with err set when it is not a valid reply.
 static td_msg_t *
 s_recv_one (td_client_t *self, bool *final, td_error_t *err, bool *got)
 {
-    zmq_msg_t parts [2];
+    zmq_msg_t parts [3];            //  one more than a message has, so extras are seen
     bool overflow;
     *got = false;
-    size_t n = td_wire_recv_parts (self->handle, parts, 2, &overflow);
+    size_t n = td_wire_recv_parts (self->handle, parts, 3, &overflow);
     if (n == 0)
         return NULL;
     *got = true;
     td_msg_t *msg = NULL;
+    td_wire_msg_t wire;
     byte cmd = 0;
-    const byte *service;
-    size_t service_size;
-    if (overflow || n != 2
-    ||  !td_wire_parse (&parts [0], TD_WIRE_CLIENT, &cmd, &service, &service_size)
-    ||  (cmd != TD_C_PARTIAL && cmd != TD_C_FINAL)
-    ||  service_size == 0 || service_size > TD_WIRE_ARG_MAX)
+    if (overflow
+    ||  td_wire_read (parts, n, TD_WIRE_CLIENT, &wire, NULL) != TD_WIRE_OK
+    ||  ((cmd = wire.cmd) != TD_C_PARTIAL && cmd != TD_C_FINAL)
+    ||  !wire.has_body || wire.arg_size == 0 || wire.arg_size > TD_WIRE_ARG_MAX)
         td_error_set (err, TD_ERR_INVALID_INPUT, NULL, "a malformed message from the broker was dropped");
     else {
-        msg = td_msg_decode (TD_MSG_REPLY, zmq_msg_data (&parts [1]), zmq_msg_size (&parts [1]), err);
+        msg = td_msg_decode (TD_MSG_REPLY, wire.body, wire.body_size, err);
         if (msg && (cmd == TD_C_FINAL) != (td_msg_kind (msg) == TD_MSG_REPLY)) {
             td_msg_destroy (&msg);
             td_error_set (err, TD_ERR_INVALID_INPUT, NULL,

@@ -30,6 +30,7 @@ struct td_evjournal {
     char endpoint [64];
     char *conninfo;
     _Atomic uint64_t written, dropped;
+    _Atomic uint64_t queued, errors;    //  mirrors of the writer's figures, for td_evjournal_stats
 };
 
 typedef struct {
@@ -86,6 +87,7 @@ s_take (s_writer_t *w)
             }
             w->tail = e;
             w->queued++;
+            atomic_store_explicit (&w->owner->queued, w->queued, memory_order_relaxed);
         }
         else
         if (atomic_fetch_add (&w->owner->dropped, 1) % 10000 == 0)
@@ -107,8 +109,10 @@ s_write_batch (s_writer_t *w)
             w->conn = PQconnectdb (w->owner->conninfo);
         else
             PQreset (w->conn);
-        if (PQstatus (w->conn) != CONNECTION_OK)
+        if (PQstatus (w->conn) != CONNECTION_OK) {
+            atomic_fetch_add (&w->owner->errors, 1);
             return -1;
+        }
     }
     const char *values [2 * TD_EVJOURNAL_BATCH];
     int lengths [2 * TD_EVJOURNAL_BATCH], formats [2 * TD_EVJOURNAL_BATCH];
@@ -130,6 +134,8 @@ s_write_batch (s_writer_t *w)
     }
     PGresult *res = PQexecParams (w->conn, sql, 2 * n, NULL, values, lengths, formats, 0);
     bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+    if (!ok)
+        atomic_fetch_add (&w->owner->errors, 1);
     if (!ok && zclock_mono () - w->warned_at > 10000) {
         w->warned_at = zclock_mono ();
         td_warn (LOG, NULL, "cannot write the event journal (%zu events waiting): %s", w->queued,
@@ -148,6 +154,7 @@ s_write_batch (s_writer_t *w)
     if (!w->head)
         w->tail = NULL;
     w->queued -= (size_t) n;
+    atomic_store_explicit (&w->owner->queued, w->queued, memory_order_relaxed);
     w->due = zclock_mono () + TD_EVJOURNAL_MS;
     atomic_fetch_add (&w->owner->written, (uint64_t) n);
     return 1;
@@ -211,6 +218,7 @@ s_run (zsock_t *pipe, void *args)
     if (w.queued) {
         atomic_fetch_add (&w.owner->dropped, w.queued);
         td_warn (LOG, NULL, "%zu events not journaled at exit", w.queued);
+        atomic_store (&w.owner->queued, 0);
     }
     while (w.head) {
         s_entry_t *e = w.head;
@@ -236,6 +244,8 @@ td_evjournal_new (const char *conninfo)
     self->conninfo = strdup (conninfo);
     atomic_init (&self->written, 0);
     atomic_init (&self->dropped, 0);
+    atomic_init (&self->queued, 0);
+    atomic_init (&self->errors, 0);
     if (self->conninfo)
         self->writer = zactor_new (s_run, self);
     if (!self->writer) {
@@ -301,4 +311,13 @@ uint64_t
 td_evjournal_dropped (td_evjournal_t *self)
 {
     return atomic_load (&self->dropped);
+}
+
+void
+td_evjournal_stats (td_evjournal_t *self, td_evjournal_stats_t *stats)
+{
+    stats->written = atomic_load (&self->written);
+    stats->dropped = atomic_load (&self->dropped);
+    stats->queued = atomic_load (&self->queued);
+    stats->errors = atomic_load (&self->errors);
 }

@@ -48,5 +48,12 @@ void td_evjournal_offer (td_evjournal_t *self, zsock_t *push, zmq_msg_t *topic, 
 //  Events written, and dropped (queue full or refused by PostgreSQL), since the start.
 uint64_t td_evjournal_written (td_evjournal_t *self);
 uint64_t td_evjournal_dropped (td_evjournal_t *self);
+//  Every figure at once, for the broker's status (and so /metrics): written and dropped as
+//  above, queued (events in memory waiting to be written, now) and errors (batch writes that
+//  failed: PostgreSQL away or refusing; each is retried after a back-off). Any thread.
+typedef struct {
+    uint64_t written, dropped, queued, errors;
+} td_evjournal_stats_t;
+void td_evjournal_stats (td_evjournal_t *self, td_evjournal_stats_t *stats);
 
 #endif

@@ -138,3 +138,12 @@ td_evproxy_destroy (td_evproxy_t **self_p)
     free (self);
     *self_p = NULL;
 }
+
+bool
+td_evproxy_journal_stats (td_evproxy_t *self, td_evjournal_stats_t *stats)
+{
+    if (!self || !self->journal)
+        return false;
+    td_evjournal_stats (self->journal, stats);
+    return true;
+}

@@ -9,6 +9,7 @@
 #define TD_EVPROXY_H
 
 #include <czmq.h>
+#include "td_evjournal.h"
 
 typedef struct td_evproxy td_evproxy_t;
 
@@ -16,5 +17,7 @@ typedef struct td_evproxy td_evproxy_t;
 //  start proxying. NULL when a bind fails (nothing is left bound) or on out-of-memory.
 td_evproxy_t *td_evproxy_new (const char *events_in, const char *events_out);
 void td_evproxy_destroy (td_evproxy_t **self_p);
+//  The journal's figures (td_evjournal_stats); false when this proxy has no journal.
+bool td_evproxy_journal_stats (td_evproxy_t *self, td_evjournal_stats_t *stats);
 
 #endif

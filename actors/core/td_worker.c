@@ -45,14 +45,12 @@ struct td_job {
     td_msg_t *msg;
 };
 
-//  Send ["TDW1" cmd ticket?][body?] (td_wire.h). Never blocks.
+//  Send ["TDW1" cmd ticket?][body?], merged when the body is small (td_wire.h). Never blocks.
 static int
 s_send (td_worker_t *self, byte cmd, const void *ticket, const void *body, size_t size)
 {
-    byte head [TD_WIRE_HEAD_MAX];
-    size_t head_size = td_wire_head (head, TD_WIRE_WORKER, cmd, ticket,
-                                     ticket? TD_TICKET_SIZE: 0);
-    if (td_wire_send (self->handle, head, head_size, ticket? body: NULL, size))
+    if (td_wire_send (self->handle, TD_WIRE_WORKER, cmd, ticket, ticket? TD_TICKET_SIZE: 0,
+                      ticket? body: NULL, size))
         return -1;
     self->heartbeat_at = zclock_mono () + self->heartbeat_ms;
     return 0;
@@ -73,11 +71,9 @@ s_send_ready (td_worker_t *self)
     rc |= td_mp_pack_kv_int (&pk, "capacity", self->capacity);
     rc |= td_mp_pack_kv_int (&pk, "pid", (int64_t) getpid ());
     rc |= td_mp_pack_kv_str (&pk, "host", host);
-    byte head [TD_WIRE_HEAD_MAX];
-    size_t head_size = td_wire_head (head, TD_WIRE_WORKER, TD_W_READY, self->service,
-                                     strlen (self->service));
     if (rc == 0)
-        rc = td_wire_send (self->handle, head, head_size, buf.data, buf.size);
+        rc = td_wire_send (self->handle, TD_WIRE_WORKER, TD_W_READY, self->service,
+                           strlen (self->service), buf.data, buf.size);
     msgpack_sbuffer_destroy (&buf);
     return rc;
 }
@@ -194,13 +190,15 @@ s_answer_invalid (td_worker_t *self, const byte *ticket, const void *data, size_
 static td_job_t *
 s_handle (td_worker_t *self, zmq_msg_t *parts, size_t nparts)
 {
-    byte cmd;
-    const byte *arg;
-    size_t arg_size;
-    if (!td_wire_parse (&parts [0], TD_WIRE_WORKER, &cmd, &arg, &arg_size)) {
-        td_debug (self->actor, NULL, "malformed message from broker dropped");
+    td_wire_msg_t wire;
+    const char *why = "not a TDW1 header";
+    if (td_wire_read (parts, nparts, TD_WIRE_WORKER, &wire, &why) != TD_WIRE_OK) {
+        td_debug (self->actor, NULL, "malformed message from broker dropped: %s", why);
         return NULL;
     }
+    byte cmd = wire.cmd;
+    const byte *arg = wire.arg;
+    size_t arg_size = wire.arg_size;
     self->heard = true;
     self->expiry = zclock_mono () + (int64_t) self->heartbeat_ms * self->liveness;
     if (cmd == TD_W_HEARTBEAT)
@@ -210,12 +208,12 @@ s_handle (td_worker_t *self, zmq_msg_t *parts, size_t nparts)
         self->reconnect = true;
         return NULL;
     }
-    if (cmd != TD_W_REQUEST || nparts != 2 || arg_size != TD_TICKET_SIZE) {
+    if (cmd != TD_W_REQUEST || !wire.has_body || arg_size != TD_TICKET_SIZE) {
         td_debug (self->actor, NULL, "unexpected command %d from broker dropped", cmd);
         return NULL;
     }
-    const void *data = zmq_msg_data (&parts [1]);
-    size_t size = zmq_msg_size (&parts [1]);
+    const void *data = wire.body;
+    size_t size = wire.body_size;
     td_error_t err;
     td_msg_t *msg = td_msg_decode (TD_MSG_REQUEST, data, size, &err);
     if (!msg) {
@@ -241,9 +239,9 @@ td_worker_recv (td_worker_t *self)
         return NULL;
     //  Drain messages that are not jobs (heartbeats...) so one call does all waiting work
     for (int budget = 0; budget < 1000; budget++) {
-        zmq_msg_t parts [2];
+        zmq_msg_t parts [3];        //  one more than a message has, so extras are seen
         bool overflow;
-        size_t n = td_wire_recv_parts (self->handle, parts, 2, &overflow);
+        size_t n = td_wire_recv_parts (self->handle, parts, 3, &overflow);
         if (n == 0)
             return NULL;
         td_job_t *job = overflow? NULL: s_handle (self, parts, n);

@@ -245,6 +245,39 @@ s_format_le (double v, char *buf, size_t size)
     snprintf (buf, size, "%g", v);
 }
 
+//  The event journal of the broker's process (td_evjournal), from the broker's status
+//  "journal" object: absent when that process journals nothing (no TUTORD_DB there).
+static void
+s_format_journal (s_text_t *t, const json_t *broker_status)
+{
+    if (!broker_status)
+        return;                     //  the broker did not answer: nothing is known
+    const json_t *j = json_object_get (broker_status, "journal");
+    s_printf (t, "# HELP tutord_events_journal_up Whether the broker's process journals events "
+                 "to PostgreSQL.\n# TYPE tutord_events_journal_up gauge\n"
+                 "tutord_events_journal_up %d\n", json_is_object (j) ? 1 : 0);
+    if (!json_is_object (j))
+        return;
+    static const struct { const char *name, *key, *type, *help; } figures [] = {
+        { "tutord_events_journal_written_total", "written", "counter",
+          "Events written to the event journal." },
+        { "tutord_events_journal_dropped_total", "dropped", "counter",
+          "Events the journal dropped (memory queue full, malformed, or left at exit)." },
+        { "tutord_events_journal_write_errors_total", "errors", "counter",
+          "Journal batch writes that failed (PostgreSQL away or refusing); retried." },
+        { "tutord_events_journal_queued", "queued", "gauge",
+          "Events waiting in memory to be written to the journal." },
+    };
+    for (size_t i = 0; i < sizeof figures / sizeof figures [0]; i++) {
+        const json_t *v = json_object_get (j, figures [i].key);
+        if (!json_is_integer (v))
+            continue;
+        s_printf (t, "# HELP %s %s\n# TYPE %s %s\n%s %lld\n", figures [i].name, figures [i].help,
+                  figures [i].name, figures [i].type, figures [i].name,
+                  (long long) json_integer_value (v));
+    }
+}
+
 char *
 td_metrics_format (td_metrics_t *self, const json_t *broker_status)
 {
@@ -346,6 +379,7 @@ td_metrics_format (td_metrics_t *self, const json_t *broker_status)
                           td_metrics_escape (name, a, sizeof a), json_number_value (v));
         }
     }
+    s_format_journal (&t, broker_status);
     if (t.failed) {
         free (t.data);
         return NULL;

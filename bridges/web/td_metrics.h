@@ -37,8 +37,8 @@ typedef struct {
 } td_metrics_auth_t;
 void td_metrics_authcache (td_metrics_t *self, const td_metrics_auth_t *snap);
 //  Prometheus text (version 0.0.4). broker_status is the broker's status reply as JSON
-//  ({"services": {name: {"workers", "queued", "inflight"}}}) or NULL when the broker did not
-//  answer. Returns a heap string the caller frees, NULL on out-of-memory.
+//  ({"services": {name: {"workers", "queued", "inflight"}}, "journal"?: {"written", "dropped",
+//  "queued", "errors"}}) or NULL when the broker did not answer. Returns a heap string the caller frees, NULL on out-of-memory.
 char *td_metrics_format (td_metrics_t *self, const json_t *broker_status);
 //  Escape a label value (backslash, double quote, newline) into buf. Returns buf.
 char *td_metrics_escape (const char *value, char *buf, size_t size);

@@ -159,6 +159,15 @@ def test_pipelined_requests_never_hang_the_bridge(tutord):
         assert tutord.get("/health")[0] == 200
         assert time.monotonic() - t0 < 2
     assert _pipelined(tutord.http, post, 1) == (1, False)
+    # a pipelined request behind one that takes long: the connection is closed at once, and
+    # the server keeps answering
+    slow = b'{"ms": 4000}'
+    slow_post = (b"POST /api/v1/_call/identity/fault.slow HTTP/1.1\r\nHost: t\r\n"
+                 b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(slow)) + slow
+    t0 = time.monotonic()
+    answered, closed = _pipelined(tutord.http, slow_post, 2, timeout=15)
+    assert closed and answered == 0 and time.monotonic() - t0 < 3.5, (answered, closed)
+    assert wait_for(lambda: tutord.get("/health")[0] == 200, 10)
 
 
 def test_request_id_is_carried_to_the_actor(tutord_factory):
@@ -319,3 +328,44 @@ def test_second_process_joins_as_grader(tutord_factory):
         assert s in (200, 503)
     assert wait_for(lambda: workers() == 1, 15), "the dead grader was not dropped"
     assert all(main.get("/api/v1/services/grade/ping")[0] == 200 for _ in range(10))
+
+
+def test_metrics_show_the_event_journal(tutord):
+    """The broker's event journal (TUTORD_DB set) on /metrics: written moves by what is
+    published, the queue empties, nothing dropped, no write error (issue 8; PostgreSQL stopped
+    under the journal is in test_analytics_journal.py)."""
+    import msgpack
+    import zmq
+
+    def figures():
+        text = tutord.request("GET", "/metrics")[2].decode()
+        assert re.search(r"^tutord_events_journal_up 1$", text, re.M), text[-3000:]
+        assert "# TYPE tutord_events_journal_written_total counter" in text
+        assert "# TYPE tutord_events_journal_queued gauge" in text
+        return {k: int(v) for k, v in re.findall(
+            r"^tutord_events_journal_(written|dropped|write_errors|queued)(?:_total)? (\d+)$",
+            text, re.M)}
+
+    pub = zmq.Context.instance().socket(zmq.PUB)
+    pub.setsockopt(zmq.LINGER, 0)
+    pub.connect(tutord.events_in)
+
+    def send(n):
+        for _ in range(n):
+            env = {"id": os.urandom(16).hex(), "type": "test.journal",
+                   "source": "tutord/test", "time": "2026-11-22T10:00:00.000Z", "org": None,
+                   "user": None, "subject": None, "data": {"n": 1}}
+            pub.send_multipart([b"test.journal", msgpack.packb(env, use_bin_type=True)])
+    try:
+        start = figures()
+        assert start["write_errors"] == 0 and start["dropped"] == 0, start
+        # the proxy's upstream subscription reaches this publisher some time after it connects
+        assert wait_for(lambda: send(1) or figures()["written"] > start["written"], 15)
+        base = figures()
+        send(300)
+        assert wait_for(lambda: figures()["written"] >= base["written"] + 300, 15), figures()
+        end = figures()
+        assert wait_for(lambda: figures()["queued"] == 0, 10), figures()
+        assert end["dropped"] == 0 and end["write_errors"] == 0, end
+    finally:
+        pub.close()

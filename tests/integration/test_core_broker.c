@@ -710,24 +710,44 @@ test_queue_limit (void **state)
 }
 
 //  The next client reply on a raw DEALER, skipping DISCONNECTs the broker sent to the same
-//  socket for its worker garbage. The header frame must be ["TDC1" 0x03 service].
+//  socket for its worker garbage. The reply must be ["TDC1" 0x03 service][reply] or merged
+//  ["TDC1" 0x83 len service reply] (checked byte by byte, not with td_wire_read); it is
+//  returned split, [header][reply], and *merged (when not NULL) says which layout came.
 static zmsg_t *
-s_recv_reply (zsock_t *sock, const char *service)
+s_recv_reply (zsock_t *sock, const char *service, bool *merged)
 {
+    size_t size = strlen (service);
     while (true) {
         zmsg_t *msg = zmsg_recv (sock);
         assert_non_null (msg);
+        zframe_t *head = zmsg_first (msg);
         if (zmsg_size (msg) == 2) {
-            zframe_t *head = zmsg_first (msg);
-            size_t size = strlen (service);
             assert_int_equal (zframe_size (head), 5 + size);
             assert_memory_equal (zframe_data (head), "TDC1\x03", 5);
             assert_memory_equal (zframe_data (head) + 5, service, size);
+            if (merged)
+                *merged = false;
             return msg;
         }
         assert_int_equal (zmsg_size (msg), 1);
-        assert_true (zframe_size (zmsg_first (msg)) == 5
-                  && memcmp (zframe_data (zmsg_first (msg)), "TDW1\x06", 5) == 0);
+        if (zframe_size (head) > 5 && memcmp (zframe_data (head), "TDC1\x83", 5) == 0) {
+            const byte *data = zframe_data (head);
+            assert_int_equal (data [5], size);
+            assert_true (zframe_size (head) > 6 + size);
+            assert_memory_equal (data + 6, service, size);
+            zmsg_t *split = zmsg_new ();
+            assert_non_null (split);
+            byte split_head [5 + 64];
+            memcpy (split_head, "TDC1\x03", 5);
+            memcpy (split_head + 5, service, size);
+            assert_int_equal (zmsg_addmem (split, split_head, 5 + size), 0);
+            assert_int_equal (zmsg_addmem (split, data + 6 + size, zframe_size (head) - 6 - size), 0);
+            zmsg_destroy (&msg);
+            if (merged)
+                *merged = true;
+            return split;
+        }
+        assert_true (zframe_size (head) == 5 && memcmp (zframe_data (head), "TDW1\x06", 5) == 0);
         zmsg_destroy (&msg);
     }
 }
@@ -865,7 +885,7 @@ s_malformed (bool tcp)
     assert_int_equal (td_mp_pack_kv_str (&pk, "id", "bad-1"), 0);
     assert_int_equal (td_mp_pack_kv_int (&pk, "v", 99), 0);
     s_sendv (bad, 2, "TDC1\x01" "echo", (size_t) 9, buf.data, buf.size);        expect++;
-    zmsg_t *answer = s_recv_reply (bad, "echo");
+    zmsg_t *answer = s_recv_reply (bad, "echo", NULL);
     s_check_answer (&answer, 400, "bad-1");
     //  A valid request under an invalid, an empty or an oversized service name: 400 too
     msgpack_sbuffer_clear (&buf);
@@ -873,20 +893,20 @@ s_malformed (bool tcp)
     td_request_spec_t spec = { .id = "bad-2", .type = "x" };
     assert_int_equal (td_request_pack (&buf, &spec, &err), 0);
     s_sendv (bad, 2, "TDC1\x01" "No Such!", (size_t) 13, buf.data, buf.size);   expect++;
-    answer = s_recv_reply (bad, "-");
+    answer = s_recv_reply (bad, "-", NULL);
     s_check_answer (&answer, 400, "bad-2");
     s_sendv (bad, 2, "TDC1\x01", (size_t) 5, buf.data, buf.size);               expect++;
-    answer = s_recv_reply (bad, "-");
+    answer = s_recv_reply (bad, "-", NULL);
     s_check_answer (&answer, 400, "bad-2");
     hs = s_head (head, "TDC1", TD_C_REQUEST, long_name, 65);
     s_sendv (bad, 2, head, hs, buf.data, buf.size);                             expect++;
-    answer = s_recv_reply (bad, "-");
+    answer = s_recv_reply (bad, "-", NULL);
     s_check_answer (&answer, 400, "bad-2");
     //  The longest service name is fine: nobody serves it, so 503 under that name
     hs = s_head (head, "TDC1", TD_C_REQUEST, long_name, 64);
     long_name [64] = 0;
     s_sendv (bad, 2, head, hs, buf.data, buf.size);
-    answer = s_recv_reply (bad, long_name);
+    answer = s_recv_reply (bad, long_name, NULL);
     s_check_answer (&answer, 503, "bad-2");
     msgpack_sbuffer_destroy (&buf);
     //  The replies above prove the broker read everything bad sent before them
@@ -943,6 +963,289 @@ s_malformed (bool tcp)
 static void test_malformed_inproc (void **state) { (void) state; s_malformed (false); }
 static void test_malformed_tcp (void **state) { (void) state; s_malformed (true); }
 
+//  A merged message written byte by byte (not with td_wire_merged, so the test checks the
+//  layout): name, command | 0x80, argument length, argument, body.
+static size_t
+s_merged (byte *frame, const char *name, byte cmd, const void *arg, size_t arg_size,
+          const void *body, size_t body_size)
+{
+    memcpy (frame, name, 4);
+    frame [4] = cmd | TD_WIRE_MERGED;
+    frame [5] = (byte) arg_size;
+    memcpy (frame + 6, arg, arg_size);
+    memcpy (frame + 6 + arg_size, body, body_size);
+    return 6 + arg_size + body_size;
+}
+
+//  A packed request with this id (and an optional bin body of body_size bytes) into buf.
+static void
+s_pack_request (msgpack_sbuffer *buf, const char *id, size_t body_size)
+{
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init (&body);
+    td_request_spec_t spec = { .id = id, .type = "t" };
+    if (body_size) {
+        char *bytes = (char *) calloc (1, body_size);
+        assert_non_null (bytes);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &body, msgpack_sbuffer_write);
+        assert_int_equal (msgpack_pack_bin (&pk, body_size), 0);
+        assert_int_equal (msgpack_pack_bin_body (&pk, bytes, body_size), 0);
+        free (bytes);
+        spec.body = body.data;
+        spec.body_size = body.size;
+    }
+    td_error_t err;
+    msgpack_sbuffer_clear (buf);
+    assert_int_equal (td_request_pack (buf, &spec, &err), 0);
+    msgpack_sbuffer_destroy (&body);
+}
+
+//  The next non-HEARTBEAT message to a fake worker; it sends HEARTBEATs while it waits, so the
+//  broker (100 ms heartbeats) keeps it alive.
+static zmsg_t *
+s_fake_recv (zsock_t *fake)
+{
+    for (int waited = 0; waited < 3000; waited += 20) {
+        assert_true (zmq_send (zsock_resolve (fake), "TDW1\x05", 5, 0) >= 0);
+        zpoller_t *poller = zpoller_new (fake, NULL);
+        assert_non_null (poller);
+        bool readable = zpoller_wait (poller, 20) == fake;
+        zpoller_destroy (&poller);
+        if (!readable)
+            continue;
+        zmsg_t *msg = zmsg_recv (fake);
+        assert_non_null (msg);
+        zframe_t *head = zmsg_first (msg);
+        if (zmsg_size (msg) == 1 && zframe_size (head) == 5
+        &&  memcmp (zframe_data (head), "TDW1\x05", 5) == 0) {
+            zmsg_destroy (&msg);
+            continue;
+        }
+        return msg;
+    }
+    fail_msg ("the fake worker got nothing");
+    return NULL;
+}
+
+//  A REQUEST to the fake worker in the layout expected: its ticket into ticket, its body
+//  checked against the request sent (buf).
+static void
+s_fake_request (zsock_t *fake, bool merged, const msgpack_sbuffer *buf, byte *ticket)
+{
+    zmsg_t *msg = s_fake_recv (fake);
+    zframe_t *head = zmsg_first (msg);
+    const byte *data = zframe_data (head);
+    if (merged) {
+        assert_int_equal (zmsg_size (msg), 1);
+        assert_int_equal (zframe_size (head), 6 + TD_TICKET_SIZE + buf->size);
+        assert_memory_equal (data, "TDW1\x82\x08", 6);
+        memcpy (ticket, data + 6, TD_TICKET_SIZE);
+        assert_memory_equal (data + 6 + TD_TICKET_SIZE, buf->data, buf->size);
+    }
+    else {
+        assert_int_equal (zmsg_size (msg), 2);
+        assert_int_equal (zframe_size (head), 5 + TD_TICKET_SIZE);
+        assert_memory_equal (data, "TDW1\x02", 5);
+        memcpy (ticket, data + 5, TD_TICKET_SIZE);
+        zframe_t *body = zmsg_next (msg);
+        assert_int_equal (zframe_size (body), buf->size);
+        assert_memory_equal (zframe_data (body), buf->data, buf->size);
+    }
+    zmsg_destroy (&msg);
+}
+
+//  Both layouts of td_wire.h through the real broker, from a raw client and a fake worker: a
+//  split and a merged REQUEST are both answered, a merged READY registers, the broker forwards
+//  each body in the layout it came in (small merged, large split, no matter the threshold on
+//  the way back), and malformed merged frames (length at or past the end, no length byte,
+//  trailing frames, a ticket of the wrong size, a HEARTBEAT with a body, a merged client
+//  FINAL) are counted invalid and dropped while the broker keeps serving (I7).
+static void
+s_layouts (bool tcp)
+{
+    fixture_t *fx = s_fixture (tcp, 0);
+    worker_args_t wa = { fx->requests, "echo", "w1", 0, MODE_ECHO, 0 };
+    zactor_t *worker = s_worker (&wa);
+    s_wait_workers (fx, "echo", 1, 2000);
+    long invalid0 = s_status_num (fx, NULL, "invalid");
+    long expect = 0;
+    zsock_t *raw = zsock_new (ZMQ_DEALER);
+    assert_non_null (raw);
+    assert_int_equal (zsock_connect (raw, "%s", fx->requests), 0);
+    zsock_set_rcvtimeo (raw, 2000);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    size_t big = td_wire_merge_max () + 4096;
+    byte *frame = (byte *) malloc (big + 512);
+    assert_non_null (frame);
+    size_t fs;
+    bool merged;
+
+    //  Split and merged requests are both answered; the echo worker's small reply is merged
+    s_pack_request (&buf, "split-1", 0);
+    s_sendv (raw, 2, "TDC1\x01" "echo", (size_t) 9, buf.data, buf.size);
+    zmsg_t *answer = s_recv_reply (raw, "echo", &merged);
+    assert_true (merged);
+    s_check_answer (&answer, 200, "split-1");
+    s_pack_request (&buf, "merged-1", 0);
+    fs = s_merged (frame, "TDC1", TD_C_REQUEST, "echo", 4, buf.data, buf.size);
+    s_sendv (raw, 1, frame, fs);
+    answer = s_recv_reply (raw, "echo", &merged);
+    assert_true (merged);
+    s_check_answer (&answer, 200, "merged-1");
+    //  The broker's own answers are merged too (ping)
+    td_request_spec_t ping = { .id = "ping-1", .type = "ping" };
+    td_error_t err;
+    msgpack_sbuffer_clear (&buf);
+    assert_int_equal (td_request_pack (&buf, &ping, &err), 0);
+    fs = s_merged (frame, "TDC1", TD_C_REQUEST, "broker", 6, buf.data, buf.size);
+    s_sendv (raw, 1, frame, fs);
+    answer = s_recv_reply (raw, "broker", &merged);
+    assert_true (merged);
+    s_check_answer (&answer, 200, "ping-1");
+
+    //  Malformed merged client frames: counted and dropped, never answered
+    s_pack_request (&buf, "bad-1", 0);
+    fs = s_merged (frame, "TDC1", TD_C_REQUEST, "echo", 4, buf.data, buf.size);
+    frame [5] = (byte) (4 + buf.size);                                  //  at the end: no body
+    s_sendv (raw, 1, frame, fs);                                                expect++;
+    frame [5] = 255;                                                    //  past the end
+    s_sendv (raw, 1, frame, fs);                                                expect++;
+    frame [5] = 4;
+    s_sendv (raw, 1, "TDC1\x81", (size_t) 5);                          //  no length byte
+    expect++;
+    s_sendv (raw, 2, frame, fs, "x", (size_t) 1);                       //  a trailing frame
+    expect++;
+    s_sendv (raw, 3, frame, fs, "x", (size_t) 1, "y", (size_t) 1);      //  two
+    expect++;
+    s_sendv (raw, 2, frame, fs, buf.data, buf.size);                    //  a "body" after it
+    expect++;
+    fs = s_merged (frame, "TDC1", TD_C_FINAL, "echo", 4, buf.data, buf.size);
+    s_sendv (raw, 1, frame, fs);                                        //  not a client's
+    expect++;
+    //  A merged request under a 65-byte service name is valid msgpack with an id: 400 as split
+    char long_name [66];
+    memset (long_name, 'a', 65);
+    long_name [65] = 0;
+    s_pack_request (&buf, "bad-2", 0);
+    fs = s_merged (frame, "TDC1", TD_C_REQUEST, long_name, 65, buf.data, buf.size);
+    s_sendv (raw, 1, frame, fs);                                                expect++;
+    answer = s_recv_reply (raw, "-", NULL);
+    s_check_answer (&answer, 400, "bad-2");
+    //  Still serving, and every bad frame before this answer was counted
+    s_pack_request (&buf, "after-bad", 0);
+    fs = s_merged (frame, "TDC1", TD_C_REQUEST, "echo", 4, buf.data, buf.size);
+    s_sendv (raw, 1, frame, fs);
+    answer = s_recv_reply (raw, "echo", NULL);
+    s_check_answer (&answer, 200, "after-bad");
+    assert_int_equal (s_wait_invalid (fx, invalid0 + expect, 2000), invalid0 + expect);
+
+    //  A fake worker registers with a merged READY
+    zsock_t *fake = zsock_new (ZMQ_DEALER);
+    assert_non_null (fake);
+    assert_int_equal (zsock_connect (fake, "%s", fx->requests), 0);
+    fs = s_merged (frame, "TDW1", TD_W_READY, "fake", 4, "\x80", 1);
+    s_sendv (fake, 1, frame, fs);
+    s_wait_workers (fx, "fake", 1, 2000);
+    //  A merged request reaches it merged; bad merged replies are counted, the good one answers
+    byte ticket [TD_TICKET_SIZE];
+    s_pack_request (&buf, "to-fake-1", 0);
+    fs = s_merged (frame, "TDC1", TD_C_REQUEST, "fake", 4, buf.data, buf.size);
+    s_sendv (raw, 1, frame, fs);
+    s_fake_request (fake, true, &buf, ticket);
+    msgpack_sbuffer reply;
+    msgpack_sbuffer_init (&reply);
+    td_reply_spec_t rspec = { .id = "to-fake-1", .status = 200 };
+    assert_int_equal (td_reply_pack (&reply, &rspec, &err), 0);
+    fs = s_merged (frame, "TDW1", TD_W_FINAL, ticket, 5, reply.data, reply.size);
+    s_sendv (fake, 1, frame, fs);                                       //  5-byte ticket
+    expect++;
+    fs = s_merged (frame, "TDW1", TD_W_FINAL, ticket, 8, reply.data, reply.size);
+    frame [5] = 250;                                                    //  past the end
+    s_sendv (fake, 1, frame, fs);                                               expect++;
+    frame [5] = 8;
+    s_sendv (fake, 2, frame, fs, "x", (size_t) 1);                      //  a trailing frame
+    expect++;
+    s_sendv (fake, 1, "TDW1\x85\x00x", (size_t) 7);                    //  HEARTBEAT + body
+    expect++;
+    s_sendv (fake, 1, frame, fs);                                       //  the good one
+    answer = s_recv_reply (raw, "fake", &merged);
+    assert_true (merged);
+    s_check_answer (&answer, 200, "to-fake-1");
+    assert_int_equal (s_wait_invalid (fx, invalid0 + expect, 2000), invalid0 + expect);
+    assert_int_equal (s_status_num (fx, "fake", "workers"), 1);
+
+    //  A split request reaches it split (the broker keeps the layout); a split reply too
+    s_pack_request (&buf, "to-fake-2", 0);
+    s_sendv (raw, 2, "TDC1\x01" "fake", (size_t) 9, buf.data, buf.size);
+    s_fake_request (fake, false, &buf, ticket);
+    rspec.id = "to-fake-2";
+    msgpack_sbuffer_clear (&reply);
+    assert_int_equal (td_reply_pack (&reply, &rspec, &err), 0);
+    byte head [16];
+    size_t hs = s_head (head, "TDW1", TD_W_FINAL, ticket, TD_TICKET_SIZE);
+    s_sendv (fake, 2, head, hs, reply.data, reply.size);
+    answer = s_recv_reply (raw, "fake", &merged);
+    assert_false (merged);
+    s_check_answer (&answer, 200, "to-fake-2");
+
+    //  A large body goes through td_client split both ways, and still arrives whole
+    td_client_t *client = td_client_new (fx->requests);
+    assert_non_null (client);
+    s_pack_request (&buf, "big-1", big);
+    assert_true (buf.size > td_wire_merge_max ());
+    assert_int_equal (td_client_send (client, "fake", buf.data, buf.size), 0);
+    s_fake_request (fake, false, &buf, ticket);
+    msgpack_sbuffer big_body;
+    msgpack_sbuffer_init (&big_body);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &big_body, msgpack_sbuffer_write);
+    assert_int_equal (msgpack_pack_bin (&pk, big), 0);
+    assert_int_equal (msgpack_pack_bin_body (&pk, frame, big), 0);
+    rspec.id = "big-1";
+    rspec.body = big_body.data;
+    rspec.body_size = big_body.size;
+    msgpack_sbuffer_clear (&reply);
+    assert_int_equal (td_reply_pack (&reply, &rspec, &err), 0);
+    hs = s_head (head, "TDW1", TD_W_FINAL, ticket, TD_TICKET_SIZE);
+    s_sendv (fake, 2, head, hs, reply.data, reply.size);
+    bool final = false;
+    td_msg_t *msg = td_client_recv (client, 2000, &final, &err);
+    assert_non_null (msg);
+    assert_true (final);
+    assert_string_equal (td_msg_id (msg), "big-1");
+    assert_int_equal (td_msg_status (msg), 200);
+    assert_int_equal (td_msg_body (msg)->type, MSGPACK_OBJECT_BIN);
+    assert_int_equal (td_msg_body (msg)->via.bin.size, big);
+    td_msg_destroy (&msg);
+    //  A large body merged by a peer is accepted all the same (any size may be merged)
+    s_pack_request (&buf, "big-2", big);
+    fs = s_merged (frame, "TDC1", TD_C_REQUEST, "echo", 4, buf.data, buf.size);
+    s_sendv (raw, 1, frame, fs);
+    answer = s_recv_reply (raw, "echo", NULL);
+    s_check_answer (&answer, 200, "big-2");
+
+    //  Nothing of the above wedged anything
+    msg = s_call (client, "echo", "still", 2000);
+    assert_non_null (msg);
+    assert_int_equal (td_msg_status (msg), 200);
+    td_msg_destroy (&msg);
+    assert_int_equal (s_status_num (fx, NULL, "invalid"), invalid0 + expect);
+    td_client_destroy (&client);
+    msgpack_sbuffer_destroy (&big_body);
+    msgpack_sbuffer_destroy (&reply);
+    msgpack_sbuffer_destroy (&buf);
+    free (frame);
+    zsock_destroy (&fake);
+    zsock_destroy (&raw);
+    zactor_destroy (&worker);
+    s_fixture_destroy (&fx);
+}
+
+static void test_layouts_inproc (void **state) { (void) state; s_layouts (false); }
+static void test_layouts_tcp (void **state) { (void) state; s_layouts (true); }
+
 //  Thousands of random messages shaped like the protocol (right headers, random commands,
 //  tickets, sizes and bytes) from one peer that also READY'd as a worker; then the broker must
 //  still route a valid request and answer its own status.
@@ -982,6 +1285,13 @@ test_random_garbage (void **state)
                 size = 5 + arg_sizes [randof (6)];
                 for (size_t b = 5; b < size; b++)
                     buf [b] = randof (2)? (byte) ('a' + randof (26)): (byte) randof (256);
+                if (randof (2)) {
+                    //  Merged: a length byte that is right, short, long or past the end
+                    buf [4] |= TD_WIRE_MERGED;
+                    if (size > 5)
+                        buf [5] = (byte) (randof (4) == 0? randof (256)
+                                                         : arg_sizes [randof (3)] );
+                }
             }
             else {
                 size = (size_t) randof (sizeof buf);
@@ -1250,6 +1560,167 @@ test_shutdown_answers (void **state)
     s_fixture_destroy (&fx);
 }
 
+//  The next message a fake broker's ROUTER receives from the worker: [identity][one frame]
+//  (merged) or [identity][head][body]; returns the body of a message whose header is
+//  name+cmd+arg in the expected layout (checked byte by byte).
+static zframe_t *
+s_router_expect (zsock_t *router, zframe_t **identity, bool merged, byte cmd, const void *arg,
+                 size_t arg_size)
+{
+    zmsg_t *msg = zmsg_recv (router);
+    assert_non_null (msg);
+    assert_int_equal (zmsg_size (msg), merged? 2: 3);
+    *identity = zmsg_pop (msg);
+    zframe_t *head = zmsg_pop (msg);
+    const byte *data = zframe_data (head);
+    zframe_t *body;
+    assert_memory_equal (data, "TDW1", 4);
+    if (merged) {
+        assert_int_equal (data [4], cmd | TD_WIRE_MERGED);
+        assert_int_equal (data [5], arg_size);
+        assert_true (zframe_size (head) > 6 + arg_size);
+        assert_memory_equal (data + 6, arg, arg_size);
+        body = zframe_new (data + 6 + arg_size, zframe_size (head) - 6 - arg_size);
+    }
+    else {
+        assert_int_equal (zframe_size (head), 5 + arg_size);
+        assert_int_equal (data [4], cmd);
+        assert_memory_equal (data + 5, arg, arg_size);
+        body = zmsg_pop (msg);
+    }
+    zframe_destroy (&head);
+    zmsg_destroy (&msg);
+    assert_non_null (body);
+    return body;
+}
+
+//  Send [identity][frames...] from a fake broker's ROUTER.
+static void
+s_router_sendv (zsock_t *router, zframe_t *identity, int n, ...)
+{
+    va_list ap;
+    va_start (ap, n);
+    assert_true (zmq_send (zsock_resolve (router), zframe_data (identity), zframe_size (identity),
+                           ZMQ_SNDMORE) >= 0);
+    for (int i = 0; i < n; i++) {
+        const void *data = va_arg (ap, const void *);
+        size_t size = va_arg (ap, size_t);
+        assert_true (zmq_send (zsock_resolve (router), data, size, i < n - 1? ZMQ_SNDMORE: 0) >= 0);
+    }
+    va_end (ap);
+}
+
+//  True when the worker's socket turns readable within ms and td_worker_recv then gives a job;
+//  the job is returned in *job_p.
+static bool
+s_worker_job (td_worker_t *w, int ms, td_job_t **job_p)
+{
+    zpoller_t *poller = zpoller_new (td_worker_sock (w), NULL);
+    assert_non_null (poller);
+    bool readable = zpoller_wait (poller, ms) == td_worker_sock (w);
+    zpoller_destroy (&poller);
+    *job_p = readable? td_worker_recv (w): NULL;
+    return *job_p != NULL;
+}
+
+//  The worker side of both layouts against a fake broker: READY and FINAL are merged (small
+//  bodies), a merged and a split REQUEST both become jobs and are answered, a large reply
+//  still goes out split, and malformed merged frames (length past the end, no length byte,
+//  extra frames, wrong ticket size) are dropped without a job or an answer.
+static void
+test_worker_layouts (void **state)
+{
+    (void) state;
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    assert_non_null (router);
+    zsock_set_rcvtimeo (router, 2000);
+    int port = zsock_bind (router, "tcp://127.0.0.1:*");
+    assert_true (port > 0);
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    td_worker_t *w = td_worker_new (endpoint, "echo", "w1", 0, 10 * HB);
+    assert_non_null (w);
+    zframe_t *identity;
+    zframe_t *body = s_router_expect (router, &identity, true, TD_W_READY, "echo", 4);
+    td_error_t err;
+    assert_int_equal (td_mp_check (zframe_data (body), zframe_size (body), &err), 0);
+    zframe_destroy (&body);
+
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    td_request_spec_t spec = { .id = "m1", .type = "echo" };
+    assert_int_equal (td_request_pack (&buf, &spec, &err), 0);
+    byte frame [256];
+    assert_true (buf.size + 14 < sizeof frame);
+    //  Malformed merged REQUESTs: none becomes a job, none is answered
+    memcpy (frame, "TDW1\x82\x08" "TICKET01", 14);
+    memcpy (frame + 14, buf.data, buf.size);
+    frame [5] = (byte) (8 + buf.size);                         //  length points at the end
+    s_router_sendv (router, identity, 1, frame, 14 + buf.size);
+    frame [5] = 200;                                           //  length past the end
+    s_router_sendv (router, identity, 1, frame, 14 + buf.size);
+    s_router_sendv (router, identity, 1, "TDW1\x82", (size_t) 5);        //  no length byte
+    frame [5] = 8;
+    s_router_sendv (router, identity, 2, frame, 14 + buf.size, "x", (size_t) 1);  //  extra frame
+    frame [5] = 7;                                             //  a 7-byte ticket
+    s_router_sendv (router, identity, 1, frame, 14 + buf.size);
+    s_router_sendv (router, identity, 1, "TDW1\x85\x00x", (size_t) 7);   //  HEARTBEAT with a body
+    td_job_t *job = NULL;
+    assert_false (s_worker_job (w, 300, &job));
+    while ((job = td_worker_recv (w)))
+        td_job_destroy (&job);
+    zpoller_t *poller = zpoller_new (router, NULL);
+    assert_null (zpoller_wait (poller, 100));                  //  nothing was answered
+    zpoller_destroy (&poller);
+
+    //  A merged REQUEST is a job; its FINAL goes back merged with the same ticket
+    frame [5] = 8;
+    s_router_sendv (router, identity, 1, frame, 14 + buf.size);
+    assert_true (s_worker_job (w, 1000, &job));
+    assert_string_equal (td_msg_id (td_job_msg (job)), "m1");
+    assert_true (td_worker_connected (w));
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init (&out);
+    td_reply_spec_t rspec = { .id = "m1", .status = 200 };
+    assert_int_equal (td_reply_pack (&out, &rspec, &err), 0);
+    assert_int_equal (td_worker_final (w, &job, out.data, out.size), 0);
+    zframe_t *identity2;
+    body = s_router_expect (router, &identity2, true, TD_W_FINAL, "TICKET01", 8);
+    assert_true (zframe_size (body) == out.size && memcmp (zframe_data (body), out.data, out.size) == 0);
+    zframe_destroy (&body);
+    zframe_destroy (&identity2);
+
+    //  A split REQUEST is a job too; a reply over td_wire_merge_max() goes back split
+    s_router_sendv (router, identity, 2, "TDW1\x02" "TICKET02", (size_t) 13, buf.data, buf.size);
+    assert_true (s_worker_job (w, 1000, &job));
+    size_t big_size = td_wire_merge_max () + 1000;
+    char *big = (char *) calloc (1, big_size);
+    assert_non_null (big);
+    msgpack_sbuffer big_body;
+    msgpack_sbuffer_init (&big_body);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &big_body, msgpack_sbuffer_write);
+    assert_int_equal (msgpack_pack_bin (&pk, big_size), 0);
+    assert_int_equal (msgpack_pack_bin_body (&pk, big, big_size), 0);
+    free (big);
+    msgpack_sbuffer_clear (&out);
+    rspec.body = big_body.data;
+    rspec.body_size = big_body.size;
+    assert_int_equal (td_reply_pack (&out, &rspec, &err), 0);
+    assert_int_equal (td_worker_final (w, &job, out.data, out.size), 0);
+    body = s_router_expect (router, &identity2, false, TD_W_FINAL, "TICKET02", 8);
+    assert_int_equal (zframe_size (body), out.size);
+    zframe_destroy (&body);
+    zframe_destroy (&identity2);
+
+    msgpack_sbuffer_destroy (&big_body);
+    msgpack_sbuffer_destroy (&out);
+    msgpack_sbuffer_destroy (&buf);
+    zframe_destroy (&identity);
+    td_worker_destroy (&w);
+    zsock_destroy (&router);
+}
+
 //  The worker answers an invalid request 400 itself (the broker would not route one, so a
 //  fake broker sends it).
 static void
@@ -1264,14 +1735,9 @@ test_worker_validates (void **state)
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
     td_worker_t *w = td_worker_new (endpoint, "echo", "w1", 0, HB);
     assert_non_null (w);
-    zmsg_t *ready = zmsg_recv (router);
-    assert_non_null (ready);
-    assert_int_equal (zmsg_size (ready), 3);         //  [identity]["TDW1" 0x01 "echo"][map]
-    zframe_t *identity = zmsg_pop (ready);
-    zframe_t *head = zmsg_first (ready);
-    assert_int_equal (zframe_size (head), 9);
-    assert_memory_equal (zframe_data (head), "TDW1\x01" "echo", 9);
-    zmsg_destroy (&ready);
+    zframe_t *identity;             //  ["TDW1" 0x81 4 "echo" map]: a small READY is merged
+    zframe_t *map = s_router_expect (router, &identity, true, TD_W_READY, "echo", 4);
+    zframe_destroy (&map);
     //  Send a request with a bad version
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
@@ -1289,31 +1755,23 @@ test_worker_validates (void **state)
     td_job_t *job = td_worker_recv (w);
     assert_null (job);
     assert_true (td_worker_connected (w));
-    zmsg_t *answer = zmsg_recv (router);
-    assert_non_null (answer);
-    assert_int_equal (zmsg_size (answer), 3);        //  [identity]["TDW1" 0x04 ticket][reply]
-    zmsg_first (answer);
-    head = zmsg_next (answer);
-    assert_int_equal (zframe_size (head), 13);
-    assert_memory_equal (zframe_data (head), "TDW1\x04" "TICKET01", 13);
-    zframe_t *last = zmsg_last (answer);
+    zframe_t *sender;               //  ["TDW1" 0x84 8 ticket reply]: merged too
+    zframe_t *last = s_router_expect (router, &sender, true, TD_W_FINAL, "TICKET01", 8);
+    zframe_destroy (&sender);
     td_error_t err;
     td_msg_t *reply = td_msg_decode (TD_MSG_REPLY, zframe_data (last), zframe_size (last), &err);
     assert_non_null (reply);
     assert_int_equal (td_msg_status (reply), 400);
     assert_string_equal (td_msg_id (reply), "x1");
     td_msg_destroy (&reply);
-    zmsg_destroy (&answer);
+    zframe_destroy (&last);
     //  Silence: the worker reconnects with a new socket and READY
     zclock_sleep (3 * HB + 20);
     assert_int_equal (td_worker_tick (w), 1);
-    ready = zmsg_recv (router);
-    assert_non_null (ready);
-    zframe_t *identity2 = zmsg_pop (ready);
+    zframe_t *identity2;
+    map = s_router_expect (router, &identity2, true, TD_W_READY, "echo", 4);
+    zframe_destroy (&map);
     assert_false (zframe_eq (identity, identity2));
-    head = zmsg_first (ready);
-    assert_true (zframe_size (head) == 9 && zframe_data (head) [4] == TD_W_READY);
-    zmsg_destroy (&ready);
     zframe_destroy (&identity);
     zframe_destroy (&identity2);
     td_worker_destroy (&w);
@@ -1374,6 +1832,93 @@ test_client_timeout (void **state)
     assert_null (td_events_new ("nonsense://x"));
 }
 
+//  The client side of both layouts against a fake broker: a small request goes out merged, a
+//  large one split; merged and split replies are both read; malformed merged replies (length
+//  past the end, no body, a trailing frame, a FINAL under a 0-byte service) are dropped as
+//  invalid, never returned, and the next good reply still comes through.
+static void
+test_client_layouts (void **state)
+{
+    (void) state;
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    assert_non_null (router);
+    zsock_set_rcvtimeo (router, 2000);
+    int port = zsock_bind (router, "tcp://127.0.0.1:*");
+    assert_true (port > 0);
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    td_client_t *client = td_client_new (endpoint);
+    assert_non_null (client);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    s_pack_request (&buf, "c1", 0);
+    assert_int_equal (td_client_send (client, "echo", buf.data, buf.size), 0);
+    zmsg_t *msg = zmsg_recv (router);
+    assert_non_null (msg);
+    assert_int_equal (zmsg_size (msg), 2);          //  [identity]["TDC1" 0x81 4 "echo" request]
+    zframe_t *identity = zmsg_pop (msg);
+    zframe_t *head = zmsg_first (msg);
+    assert_int_equal (zframe_size (head), 10 + buf.size);
+    assert_memory_equal (zframe_data (head), "TDC1\x81\x04" "echo", 10);
+    assert_memory_equal (zframe_data (head) + 10, buf.data, buf.size);
+    zmsg_destroy (&msg);
+    s_pack_request (&buf, "c2", td_wire_merge_max () + 10);
+    assert_int_equal (td_client_send (client, "echo", buf.data, buf.size), 0);
+    msg = zmsg_recv (router);
+    assert_non_null (msg);
+    assert_int_equal (zmsg_size (msg), 3);          //  [identity]["TDC1" 0x01 "echo"][request]
+    zframe_t *other = zmsg_pop (msg);
+    assert_true (zframe_eq (identity, other));
+    zframe_destroy (&other);
+    assert_true (zframe_streq (zmsg_first (msg), "TDC1\x01" "echo"));
+    assert_int_equal (zframe_size (zmsg_last (msg)), buf.size);
+    zmsg_destroy (&msg);
+
+    td_reply_spec_t rspec = { .id = "c1", .status = 200 };
+    td_error_t err;
+    msgpack_sbuffer reply;
+    msgpack_sbuffer_init (&reply);
+    assert_int_equal (td_reply_pack (&reply, &rspec, &err), 0);
+    uint8_t frame [256];
+    size_t fs = s_merged (frame, "TDC1", TD_C_FINAL, "echo", 4, reply.data, reply.size);
+    uint8_t bad [256];
+    memcpy (bad, frame, fs);
+    bad [5] = (uint8_t) (fs - 6);                               //  length at the end: no body
+    assert_int_equal (zsock_send (router, "fb", identity, bad, fs), 0);
+    bad [5] = 200;                                              //  past the end
+    assert_int_equal (zsock_send (router, "fb", identity, bad, fs), 0);
+    assert_int_equal (zsock_send (router, "fbb", identity, frame, fs, "x", (size_t) 1), 0);
+    size_t bs = s_merged (bad, "TDC1", TD_C_FINAL, "", 0, reply.data, reply.size);
+    assert_int_equal (zsock_send (router, "fb", identity, bad, bs), 0);
+    for (int i = 0; i < 4; i++) {
+        bool final = false;
+        td_msg_t *got = td_client_recv (client, 2000, &final, &err);
+        assert_null (got);
+        assert_int_equal (err.code, TD_ERR_INVALID_INPUT);
+    }
+    //  A good merged FINAL, then a good split one
+    assert_int_equal (zsock_send (router, "fb", identity, frame, fs), 0);
+    bool final = false;
+    td_msg_t *got = td_client_recv (client, 2000, &final, &err);
+    assert_non_null (got);
+    assert_true (final);
+    assert_string_equal (td_msg_id (got), "c1");
+    td_msg_destroy (&got);
+    assert_int_equal (zsock_send (router, "fbb", identity, "TDC1\x03" "echo", (size_t) 9,
+                                  reply.data, reply.size), 0);
+    got = td_client_recv (client, 2000, &final, &err);
+    assert_non_null (got);
+    assert_true (final);
+    assert_string_equal (td_msg_id (got), "c1");
+    td_msg_destroy (&got);
+
+    msgpack_sbuffer_destroy (&reply);
+    msgpack_sbuffer_destroy (&buf);
+    zframe_destroy (&identity);
+    td_client_destroy (&client);
+    zsock_destroy (&router);
+}
+
 int
 main (void)
 {
@@ -1395,6 +1940,8 @@ main (void)
         cmocka_unit_test (test_queue_limit),
         cmocka_unit_test (test_malformed_inproc),
         cmocka_unit_test (test_malformed_tcp),
+        cmocka_unit_test (test_layouts_inproc),
+        cmocka_unit_test (test_layouts_tcp),
         cmocka_unit_test (test_random_garbage),
         cmocka_unit_test (test_heartbeat_expiry),
         cmocka_unit_test (test_broker_restart_tcp),
@@ -1406,9 +1953,11 @@ main (void)
         cmocka_unit_test (test_drain_timeout),
         cmocka_unit_test (test_shutdown_answers),
         cmocka_unit_test (test_worker_validates),
+        cmocka_unit_test (test_worker_layouts),
         cmocka_unit_test (test_bind_conflict),
         cmocka_unit_test (test_bind_conflict_events),
         cmocka_unit_test (test_client_timeout),
+        cmocka_unit_test (test_client_layouts),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     td_log_close ();

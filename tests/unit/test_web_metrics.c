@@ -1,10 +1,12 @@
 /*  test_web_metrics — the bridge's Prometheus exposition: names, labels, escaping, histogram
- *  buckets (cumulative, +Inf equals the count), broker gauges, and bounded series.
+ *  buckets (cumulative, +Inf equals the count), broker gauges, the event journal's figures, and
+ *  bounded series.
  *
  *  Scrapers reject a whole page for one malformed line, so the text format is checked line by
  *  line rather than by eye.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -111,6 +113,48 @@ test_escape_and_bounds (void **state)
     td_metrics_destroy (&m);
 }
 
+//  Whether the exposition of m with status holds needle.
+static bool
+s_shows (td_metrics_t *m, const json_t *status, const char *needle)
+{
+    char *t = td_metrics_format (m, status);
+    assert_non_null (t);
+    bool found = strstr (t, needle) != NULL;
+    free (t);
+    return found;
+}
+
+//  The broker's process journals: its four figures; without a journal only up 0; a broker that
+//  did not answer says nothing of it; a figure that is not an integer is left out.
+static void
+test_event_journal (void **state)
+{
+    (void) state;
+    td_metrics_t *m = td_metrics_new ();
+    assert_non_null (m);
+    json_t *status = json_pack ("{s:{}, s:{s:I, s:I, s:I, s:I}}", "services", "journal",
+                                "written", (json_int_t) 12345678901LL, "dropped", (json_int_t) 7,
+                                "queued", (json_int_t) 3, "errors", (json_int_t) 2);
+    assert_true (s_shows (m, status, "\ntutord_events_journal_up 1\n"));
+    assert_true (s_shows (m, status, "# TYPE tutord_events_journal_written_total counter\n"
+                                     "tutord_events_journal_written_total 12345678901\n"));
+    assert_true (s_shows (m, status, "# TYPE tutord_events_journal_dropped_total counter\n"
+                                     "tutord_events_journal_dropped_total 7\n"));
+    assert_true (s_shows (m, status, "# TYPE tutord_events_journal_write_errors_total counter\n"
+                                     "tutord_events_journal_write_errors_total 2\n"));
+    assert_true (s_shows (m, status, "# TYPE tutord_events_journal_queued gauge\n"
+                                     "tutord_events_journal_queued 3\n"));
+    json_object_set_new (json_object_get (status, "journal"), "queued", json_string ("3; rm"));
+    assert_false (s_shows (m, status, "tutord_events_journal_queued"));
+    assert_true (s_shows (m, status, "tutord_events_journal_dropped_total 7\n"));
+    json_object_del (status, "journal");
+    assert_true (s_shows (m, status, "\ntutord_events_journal_up 0\n"));
+    assert_false (s_shows (m, status, "tutord_events_journal_written_total"));
+    assert_false (s_shows (m, NULL, "tutord_events_journal"));
+    json_decref (status);
+    td_metrics_destroy (&m);
+}
+
 int
 main (void)
 {
@@ -118,6 +162,7 @@ main (void)
         cmocka_unit_test (test_counters_and_histogram),
         cmocka_unit_test (test_broker_gauges),
         cmocka_unit_test (test_escape_and_bounds),
+        cmocka_unit_test (test_event_journal),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

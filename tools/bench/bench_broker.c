@@ -9,8 +9,13 @@
  *  Both keep a window of W requests outstanding and send N in all; round-trip times are
  *  measured per request.
  *
+ *  The broker path uses td_client, td_broker and td_worker themselves, so it carries the real
+ *  wire layouts (td_wire.h): a body of at most td_wire_merge_max() bytes travels merged with its
+ *  header (one frame per hop), larger ones split. -m sets that limit for the run (0: never
+ *  merge, the old 8-frame round trip), to measure where merging stops paying.
+ *
  *  Usage: bench_broker [-n requests] [-w window] [-s body bytes] [-t inproc|tcp|both] [-r runs]
- *                      [-o broker|floor|zmsg: one path only, for profiling]
+ *                      [-m merge max bytes] [-o broker|floor|zmsg: one path only, for profiling]
  */
 #include <czmq.h>
 #include <getopt.h>
@@ -20,6 +25,7 @@
 #include "td_broker.h"
 #include "td_worker.h"
 #include "td_client.h"
+#include "td_wire.h"
 #include "td_msg.h"
 #include "td_mp.h"
 #include "td_log.h"
@@ -38,6 +44,22 @@ s_cmp_i64 (const void *a, const void *b)
 }
 
 #define MAX_REPEATS 15
+
+//  The first three fields of /proc/loadavg, or "?" (the figures are noisy on a shared machine:
+//  printed with them so a reader can judge).
+static const char *
+s_loadavg (void)
+{
+    static char text [64] = "?";
+    FILE *file = fopen ("/proc/loadavg", "r");
+    if (file) {
+        double a, b, c;
+        if (fscanf (file, "%lf %lf %lf", &a, &b, &c) == 3)
+            snprintf (text, sizeof text, "%.2f %.2f %.2f", a, b, c);
+        fclose (file);
+    }
+    return text;
+}
 
 static int
 s_cmp_rate (const void *a, const void *b)
@@ -490,25 +512,31 @@ main (int argc, char *argv [])
     int repeats = 3;
     int only = -1;                  //  -o: run one path only (for profiling)
     int opt;
-    while ((opt = getopt (argc, argv, "n:w:s:t:r:o:h")) != -1) {
+    long merge_max = -1;            //  -m: td_wire_set_merge_max, -1 keeps the default
+    while ((opt = getopt (argc, argv, "n:w:s:t:r:o:m:h")) != -1) {
         switch (opt) {
             case 'n': n = atoi (optarg); break;
             case 'w': window = atoi (optarg); break;
             case 's': body_size = (size_t) atol (optarg); break;
             case 't': transport = optarg; break;
             case 'r': repeats = atoi (optarg); break;
+            case 'm': merge_max = atol (optarg); break;
             case 'o': only = streq (optarg, "broker")? 0: streq (optarg, "floor")? 1: 2; break;
             default:
                 printf ("usage: bench_broker [-n requests] [-w window] [-s body bytes] "
-                        "[-t inproc|tcp|both] [-r repeats] [-o broker|floor|zmsg]\n");
+                        "[-t inproc|tcp|both] [-r repeats] [-m merge max bytes] "
+                        "[-o broker|floor|zmsg]\n");
                 return opt == 'h'? 0: 2;
         }
     }
     if (n < 100 || window < 1 || body_size > 1024 * 1024 || repeats < 1 || repeats > MAX_REPEATS
+    ||  merge_max < -1 || merge_max > TD_MAX_MESSAGE
     || (!streq (transport, "inproc") && !streq (transport, "tcp") && !streq (transport, "both"))) {
         fprintf (stderr, "bench_broker: bad arguments (see -h)\n");
         return 2;
     }
+    if (merge_max >= 0)
+        td_wire_set_merge_max ((size_t) merge_max);
     if (getenv ("BENCH_IO_THREADS")) zsys_set_io_threads ((size_t) atoi (getenv ("BENCH_IO_THREADS")));
     zsys_init ();
     zsys_set_linger (0);
@@ -519,6 +547,9 @@ main (int argc, char *argv [])
         printf (" %s", argv [i]);
     printf ("\n# %d requests per run, window %d, body %zu bytes (bin), median of %d interleaved runs\n",
             n, window, body_size, repeats);
+    printf ("# broker path: bodies up to %zu bytes merged with their header (one frame per hop)"
+            ", larger split; %s I/O thread(s); load average %s\n", td_wire_merge_max (),
+            getenv ("BENCH_IO_THREADS")? getenv ("BENCH_IO_THREADS"): "1", s_loadavg ());
     printf ("# floor: lean ROUTER->ROUTER relay (libzmq messages, batched); zmsg: the same relay "
             "written with zmsg_recv/zmsg_send\n");
     printf ("%-9s %-7s %10s %12s %9s %9s %7s\n",
@@ -579,6 +610,7 @@ main (int argc, char *argv [])
                 median [1].rate > 0? median [0].rate / median [1].rate: 0);
         printf ("%-9s %-7s %10s %12.2f   (broker / zmsg)\n", name, "ratio", "",
                 median [2].rate > 0? median [0].rate / median [2].rate: 0);
+        printf ("# %s done, load average %s\n", name, s_loadavg ());
         fflush (stdout);
     }
     td_log_close ();
