@@ -24,6 +24,7 @@
 #include <string.h>
 #include "td_llm.h"
 #include "td_llm_conv.h"
+#include "td_llm_dbq.h"
 #include "td_llm_gen.h"
 #include "td_log.h"
 
@@ -54,6 +55,13 @@ s_gw_ready (td_actor_t *actor, zsock_t *sock)
 {
     (void) sock;
     td_llm_gw_run (td_llm_state (actor)->gw);
+}
+
+static void
+s_dbq_ready (td_actor_t *actor, zsock_t *sock)
+{
+    (void) sock;
+    td_llm_dbq_run (td_llm_state (actor)->dbq);
 }
 
 static void
@@ -121,11 +129,15 @@ s_setup (td_actor_t *actor, td_llm_t *llm)
         td_error ("llm", NULL, "cannot load the prompts: %s", errbuf);
         return -1;
     }
+    llm->turn_index = zhashx_new ();     //  values are not owned (no destructor)
     llm->gw = td_llm_gw_new (&llm->limits);
     llm->gw_watch = llm->gw? td_fdwatch_new (td_llm_gw_fd (llm->gw)): NULL;
     llm->client = td_client_new (td_config_broker_endpoint (cfg));
-    if (!llm->gw || !llm->gw_watch || !llm->client
+    llm->dbq = td_llm_dbq_new (cfg->db, td_actor_db (actor));
+    llm->dbq_watch = llm->dbq? td_fdwatch_new (td_llm_dbq_fd (llm->dbq)): NULL;
+    if (!llm->turn_index || !llm->gw || !llm->gw_watch || !llm->client || !llm->dbq_watch
     ||  td_actor_watch (actor, td_fdwatch_handle (llm->gw_watch), s_gw_ready) != 0
+    ||  td_actor_watch (actor, td_fdwatch_handle (llm->dbq_watch), s_dbq_ready) != 0
     ||  td_actor_watch (actor, td_client_sock (llm->client), td_llm_lookup_ready) != 0) {
         td_error ("llm", NULL, "cannot set up the gateway");
         return -1;
@@ -177,6 +189,9 @@ s_fini (td_actor_t *actor)
     td_llm_conv_stop (actor);       //  before the gateway: cancels its analyses
     td_llm_gen_stop (actor);        //  before the gateway: its jobs' streams end, leases freed
     td_llm_gw_destroy (&llm->gw);
+    zhashx_destroy (&llm->turn_index);     //  its turns were freed by td_llm_tutor_stop_all
+    td_llm_dbq_destroy (&llm->dbq); //  writes anything left (none: the turns flushed theirs)
+    td_fdwatch_destroy (&llm->dbq_watch);
     td_client_destroy (&llm->client);
     td_fdwatch_destroy (&llm->gw_watch);
     json_decref (llm->prompts);
@@ -194,6 +209,7 @@ s_fini (td_actor_t *actor)
 static void
 s_tick (td_actor_t *actor)
 {
+    td_llm_dbq_run (td_llm_state (actor)->dbq);     //  reconnects, output left to flush
     td_llm_summary_tick (actor);
     td_llm_grading_tick (actor);
     td_llm_conv_tick (actor);

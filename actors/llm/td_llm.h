@@ -7,7 +7,8 @@
  *  td_llm_analyze.c (the one-shot helpers), td_llm_summary.c (daily usage summary),
  *  td_llm_offline.c (the offline provider and the exam-mode guard), td_llm_prompt.c (prompts/),
  *  td_llm_util.c (replies, parsing, events), td_llm_conv*.c and td_llm_schema.c (conversation
- *  practice: turn analyses, cards; td_llm_conv.h).
+ *  practice: turn analyses, cards; td_llm_conv.h), td_llm_dbq.c (a turn's and a helper's writes,
+ *  batched on a connection of their own, off the thread: td_llm_dbq.h).
  */
 #ifndef TD_LLM_H
 #define TD_LLM_H
@@ -37,11 +38,14 @@ typedef struct td_llm_lookup td_llm_lookup_t;
 typedef struct td_llm_grading td_llm_grading_t;
 typedef struct td_llm_conv td_llm_conv_t;
 typedef struct td_llm_gen td_llm_gen_t;
+typedef struct td_llm_dbq td_llm_dbq_t;
 
 typedef struct {
     td_actor_t *actor;
     td_llm_gw_t *gw;
     td_fdwatch_t *gw_watch;
+    td_llm_dbq_t *dbq;              //  the turns' end writes, off the thread (td_llm_dbq.h)
+    td_fdwatch_t *dbq_watch;
     td_client_t *client;            //  to the catalog, replies watched by the loop
     td_llm_limits_t limits;
     td_llm_org_cfg_t defaults;
@@ -49,6 +53,7 @@ typedef struct {
     int max_tokens;
     json_t *prompts;                //  name -> text, loaded from prompts/ at start
     td_llm_turn_t *turns;           //  turns streaming now (one per session at most)
+    zhashx_t *turn_index;           //  session id -> its turn (O(1) lookups with many streams)
     td_llm_lookup_t *lookups;       //  catalog calls in flight
     bool curl_ready;                //  curl_global_init done
     char summary_day [16];          //  the UTC day whose summary is due next ("" before the tick)
@@ -99,8 +104,30 @@ char *td_llm_render (const char *tmpl, const json_t *vars);
 int td_llm_org_config (td_llm_t *llm, const char *rid, const char *org, td_llm_org_cfg_t *out);
 //  Tokens used by org this month; -1 when the database failed.
 int64_t td_llm_org_month_tokens (td_llm_t *llm, const char *rid, const char *org);
-int td_llm_usage_add (td_llm_t *llm, const char *rid, const char *org, const char *user,
-                      const char *model, int64_t prompt, int64_t completion, bool error);
+//  One logical upstream call (after its retries and fallbacks), as the usage table and the
+//  llm.usage event count it (LLM.md §3): the model that answered or was tried last.
+typedef struct {
+    const char *rid, *org, *user;   //  user: the caller (generation: the job's creator)
+    const char *purpose;            //  tutor, conversation, exam, hint, feedback, explain, evaluate,
+                                    //  complexity, analysis, generation
+    const char *provider, *model;
+    int64_t prompt_tokens, completion_tokens;
+    bool ok;
+    const char *code;               //  the error code when !ok ("cancelled" is not an error)
+    const char *session_id;         //  or NULL (tutor, conversation, exam, analysis)
+    const char *job_id;             //  or NULL (generation)
+} td_llm_usage_t;
+//  Bump the usage row (one request; an error unless ok or cancelled) and, once it is recorded,
+//  publish llm.usage. 0, or -1 when the database failed (nothing published).
+int td_llm_usage_record (td_llm_t *llm, const td_llm_usage_t *u);
+//  The same through the write queue (td_llm_dbq.h): llm.usage once the row is committed; the
+//  caller goes on at once. 0, or -1 when it could not be recorded (written here as a last resort).
+int td_llm_usage_record_async (td_llm_t *llm, const td_llm_usage_t *u);
+//  The usage row's upsert (parameters: org, user, model, prompt, completion, error 0/1), for
+//  statements that record usage together with something else (td_llm_turn.c).
+extern const char *const td_llm_usage_sql;
+//  Publish llm.usage for u (its row was recorded).
+void td_llm_usage_publish (td_llm_t *llm, const td_llm_usage_t *u);
 int td_llm_settings_get (td_actor_t *actor, td_call_t *call);
 int td_llm_settings_put (td_actor_t *actor, td_call_t *call);
 //  An org's usage webhook: "" (none) or an http(s) URL with a host, at most 500 characters.
@@ -135,9 +162,10 @@ int td_llm_tutor_cancel (td_actor_t *actor, td_call_t *call);
 //  post (or NULL): turns the model's whole text into the reply body (provider, model and usage
 //  are added), or NULL with why set (503: the answer did not validate).
 typedef json_t *(td_llm_post_fn) (const char *text, const json_t *item, char *why, size_t whylen);
-int td_llm_oneshot (td_actor_t *actor, td_call_t *call, const char *user, const char *org,
-                    const json_t *item, const char *system, const char *text, const char *fallback,
-                    td_llm_post_fn *post);
+//  purpose: what llm.usage reports (hint, feedback, explain, complexity, evaluate).
+int td_llm_oneshot (td_actor_t *actor, td_call_t *call, const char *purpose, const char *user,
+                    const char *org, const json_t *item, const char *system, const char *text,
+                    const char *fallback, td_llm_post_fn *post);
 //  The system prompt for a mode or helper: the named prompt, the item's context and (except in
 //  exam mode) its reference solution for the model's guidance. malloc'd.
 char *td_llm_system_prompt (td_llm_t *llm, const char *prompt, bool with_solution, const json_t *item);

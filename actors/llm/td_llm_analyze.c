@@ -203,7 +203,8 @@ s_code_helper (td_actor_t *actor, td_call_t *call, const char *prompt, td_llm_po
     snprintf (text, n, "Language: %.32s\n```\n%s\n```\n", l, json_string_value (code));
     json_decref (b);
     td_call_keep (call);
-    td_llm_oneshot (actor, call, user, org, NULL, td_llm_prompt (llm, prompt), text, NULL, post);
+    td_llm_oneshot (actor, call, prompt, user, org, NULL, td_llm_prompt (llm, prompt), text, NULL,
+                    post);
     free (text);
     return TD_ACTOR_OK;
 }
@@ -252,7 +253,7 @@ s_eval_item (td_actor_t *actor, td_call_t *call, json_t *item, void *arg)
         if (!system || !card)
             td_call_error (call, TD_ERR_INTERNAL, NULL, "out of memory");
         else
-            td_llm_oneshot (actor, call, pe->user, pe->org, item, system, pe->answer, NULL,
+            td_llm_oneshot (actor, call, "evaluate", pe->user, pe->org, item, system, pe->answer, NULL,
                             s_evaluate_post);
         free (system);
         free (card);

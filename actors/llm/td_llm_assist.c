@@ -70,7 +70,8 @@ s_item_ready (td_actor_t *actor, td_call_t *call, json_t *item, void *arg)
     if (!system || !text || !fallback)
         td_call_error (call, TD_ERR_INTERNAL, NULL, "out of memory");
     else
-        td_llm_oneshot (actor, call, p->user, p->org, item, system, text, fallback, NULL);
+        td_llm_oneshot (actor, call, p->feedback? "feedback": "hint", p->user, p->org, item, system,
+                        text, fallback, NULL);
     free (system);
     free (text);
     free (fallback);

@@ -24,6 +24,7 @@
 #include "td_mp.h"
 #include "td_llm_conv.h"
 #include "td_llm_schema.h"
+#include "td_llm_dbq.h"
 
 #define CALL_TIMEOUT_MS     15000
 #define ANALYSIS_TEXT_MAX   65536   //  a model's analysis, bytes
@@ -189,7 +190,34 @@ s_mark_vocabulary (json_t *result, const json_t *vocab, const json_t *known)
     }
 }
 
+//  An analysis on its way to its row (td_llm_dbq): published once stored.
+typedef struct {
+    td_actor_t *actor;
+    char rid [64], session [64], message [64], user [64], org [64];
+    json_t *a;
+} s_stored_t;
+
+static void
+s_publish (td_actor_t *actor, const char *session, const char *message, const char *user,
+           const char *org, json_t *a)
+{
+    td_llm_publish (actor, "llm.analysis", org, user, session,
+                    json_pack ("{s:s, s:s, s:o}", "session_id", session, "message_id", message,
+                               "analysis", a));
+}
+
+static void
+s_stored (void *arg, const PGresult *res)
+{
+    s_stored_t *st = (s_stored_t *) arg;
+    if (!res)
+        td_warn ("llm", st->rid, "conversation: the analysis of %s could not be stored", st->message);
+    s_publish (st->actor, st->session, st->message, st->user, st->org, st->a);
+    free (st);
+}
+
 //  Validate, store on the learner's message and publish; takes result (NULL: unavailable, why).
+//  The row is written off the thread (td_llm_dbq.h); llm.analysis goes out once it is.
 static void
 s_record (td_actor_t *actor, const char *rid, const char *session, const char *message,
           const char *user, const char *org, const char *provider, const char *model,
@@ -216,18 +244,33 @@ s_record (td_actor_t *actor, const char *rid, const char *session, const char *m
         json_object_set_new (a, "result", result);
     else
         json_object_set_new (a, "reason", json_string (reason));
+    static const char *const sql =
+        "UPDATE llm_tutor_messages SET analysis = $2::jsonb WHERE id = $1::uuid";
     char *s = json_dumps (a, JSON_COMPACT);
     const char *params [] = { message, s };
-    PGresult *res = s? td_db_exec (td_actor_db (actor), rid,
-        "UPDATE llm_tutor_messages SET analysis = $2::jsonb WHERE id = $1::uuid", 2, params): NULL;
+    td_llm_dbq_t *q = td_llm_state (actor)->dbq;
+    s_stored_t *st = s && q? (s_stored_t *) calloc (1, sizeof *st): NULL;
+    if (st) {
+        st->actor = actor;
+        st->a = a;
+        snprintf (st->rid, sizeof st->rid, "%s", rid);
+        snprintf (st->session, sizeof st->session, "%s", session);
+        snprintf (st->message, sizeof st->message, "%s", message);
+        snprintf (st->user, sizeof st->user, "%s", user);
+        snprintf (st->org, sizeof st->org, "%s", org);
+        if (td_llm_dbq_push (q, rid, sql, 2, params, s_stored, st) == 0) {
+            free (s);
+            return;
+        }
+        free (st);
+    }
+    PGresult *res = s? td_db_exec (td_actor_db (actor), rid, sql, 2, params): NULL;
     if (res)
         PQclear (res);
     else
         td_warn ("llm", rid, "conversation: the analysis of %s could not be stored", message);
     free (s);
-    td_llm_publish (actor, "llm.analysis", org, user, session,
-                    json_pack ("{s:s, s:s, s:o}", "session_id", session, "message_id", message,
-                               "analysis", a));
+    s_publish (actor, session, message, user, org, a);
 }
 
 //  The session's vocabulary and the learner's carded words (known), or -1.
@@ -286,9 +329,13 @@ s_an_done (void *arg, const td_llm_result_t *r)
     td_llm_t *llm = td_llm_state (actor);
     td_llm_conv_t *self = llm->conv;
     const char *model = *r->model? r->model: a->model;
-    bool cancelled = !r->ok && strcmp (r->code, "cancelled") == 0;
-    if (td_llm_usage_add (llm, a->rid, a->org, a->user, model, r->prompt_tokens,
-                          r->completion_tokens, !r->ok && !cancelled) != 0)
+    td_llm_usage_t u = {
+        .rid = a->rid, .org = a->org, .user = a->user, .purpose = "analysis",
+        .provider = a->provider, .model = model, .prompt_tokens = r->prompt_tokens,
+        .completion_tokens = r->completion_tokens, .ok = r->ok, .code = r->code,
+        .session_id = a->session
+    };
+    if (td_llm_usage_record_async (llm, &u) != 0)
         td_warn ("llm", a->rid, "conversation: usage of an analysis could not be recorded");
     char why [300] = "";
     json_t *result = NULL;

@@ -37,6 +37,7 @@ struct td_gen_job {
     td_gen_job_t *next;
     td_actor_t *actor;
     char id [40], org [40], user [40], course [40], target [40], rid [48];
+    char provider [16];             //  of the model call in flight (llm.usage)
     td_gen_kind_t kind;
     json_t *params, *context, *results, *errors;
     json_t *existing;               //  slug -> id of what the course holds (step 1)
@@ -484,8 +485,13 @@ s_done (void *arg, const td_llm_result_t *r)
     td_gen_job_t *job = (td_gen_job_t *) arg;
     job->stream = 0;
     td_llm_t *llm = td_llm_state (job->actor);
-    if (td_llm_usage_add (llm, job->rid, job->org, job->user, r->model, r->prompt_tokens,
-                          r->completion_tokens, !r->ok && strcmp (r->code, "cancelled") != 0) != 0)
+    td_llm_usage_t u = {
+        .rid = job->rid, .org = job->org, .user = job->user, .purpose = "generation",
+        .provider = job->provider, .model = r->model, .prompt_tokens = r->prompt_tokens,
+        .completion_tokens = r->completion_tokens, .ok = r->ok, .code = r->code,
+        .job_id = job->id
+    };
+    if (td_llm_usage_record (llm, &u) != 0)
         td_warn ("llm", job->rid, "usage of a generation request could not be recorded");
     if (!s_back (job))
         return;
@@ -558,6 +564,7 @@ s_ask_model (td_gen_job_t *job)
         return;
     }
     json_t *history = json_pack ("[{s:s, s:s}]", "role", "user", "text", user);
+    snprintf (job->provider, sizeof job->provider, "%s", td_llm_kind_name (cfg.kind));
     td_llm_gw_req_t req = {
         .kind = cfg.kind, .base_url = cfg.base_url, .api_key = cfg.api_key, .nmodels = cfg.nmodels,
         .system = system, .messages = history,

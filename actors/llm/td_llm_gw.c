@@ -69,7 +69,6 @@ struct td_llm_gw {
     int epfd, tfd;
     int64_t curl_deadline;          //  0 none
     int64_t armed_at;               //  what the timerfd is set to (monotonic ms), 0 disarmed
-    bool dirty;                     //  a deadline earlier than armed_at appeared: rearm
     stream_t *streams, *finished;
     size_t active;
     uint64_t next_id;
@@ -86,14 +85,30 @@ s_now (void)
 static void s_flush (td_llm_gw_t *gw);
 static void s_rearm (td_llm_gw_t *gw);
 
-//  A new deadline: the timer must be rearmed only when it is earlier than what is armed (a later
-//  one is found when the timer fires early and everything is rescanned). This keeps the O(n)
-//  scans off the per-token path.
+//  Arm the timerfd for an absolute monotonic time (ms); 0 disarms.
+static void
+s_arm (td_llm_gw_t *gw, int64_t at)
+{
+    struct itimerspec its = { 0 };
+    gw->armed_at = at;
+    if (at) {
+        int64_t now = s_now ();
+        if (at <= now)
+            at = now;
+        its.it_value.tv_sec = at / 1000;
+        its.it_value.tv_nsec = (at % 1000) * 1000000 + 1;       //  never all-zero (disarm)
+    }
+    timerfd_settime (gw->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+//  A new deadline: when it is earlier than what the timer is set to, the timer is moved to it at
+//  once (O(1)); a later one is found when the timer fires and everything is rescanned. This keeps
+//  the O(n) scans off the per-token path and off every stream start (n starts would cost O(n^2)).
 static void
 s_need (td_llm_gw_t *gw, int64_t deadline)
 {
-    if (!gw->armed_at || deadline < gw->armed_at)
-        gw->dirty = true;
+    if (deadline > 0 && (!gw->armed_at || deadline < gw->armed_at))
+        s_arm (gw, deadline);
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -585,17 +600,7 @@ s_rearm (td_llm_gw_t *gw)
         if (!next || d < next)
             next = d;
     }
-    struct itimerspec its = { 0 };
-    gw->dirty = false;
-    gw->armed_at = next;
-    if (next) {
-        int64_t now = s_now ();
-        if (next <= now)
-            next = now;
-        its.it_value.tv_sec = next / 1000;
-        its.it_value.tv_nsec = (next % 1000) * 1000000 + 1;     //  never all-zero (disarm)
-    }
-    timerfd_settime (gw->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+    s_arm (gw, next);
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -692,9 +697,10 @@ td_llm_gw_run (td_llm_gw_t *gw)
         curl_multi_socket_action (gw->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
     s_check_info (gw);
-    //  deadlines are scanned when the timer fired (or is due) or an earlier one appeared; a
-    //  wake for stream data alone costs no scan
-    if (fired || gw->dirty || (gw->armed_at && s_now () >= gw->armed_at))
+    //  deadlines are scanned when the timer fired or is due; a wake for stream data alone costs
+    //  no scan (an earlier deadline moved the timer when it appeared: s_need)
+    bool due = fired || (gw->armed_at && s_now () >= gw->armed_at);
+    if (due)
         s_check_deadlines (gw);
     //  new attempts may have asked for an immediate timeout
     if (gw->curl_deadline && s_now () >= gw->curl_deadline) {
@@ -702,11 +708,9 @@ td_llm_gw_run (td_llm_gw_t *gw)
         curl_multi_socket_action (gw->multi, CURL_SOCKET_TIMEOUT, 0, &running);
         s_check_info (gw);
     }
-    if (fired || gw->dirty || (gw->armed_at && s_now () >= gw->armed_at))
+    if (due)
         s_rearm (gw);
     s_flush (gw);
-    if (gw->dirty)
-        s_rearm (gw);
 }
 
 static char *
@@ -750,7 +754,7 @@ td_llm_gw_start (td_llm_gw_t *gw, const td_llm_gw_req_t *req, td_llm_delta_fn *d
     s->id = gw->next_id++;
     s_push (&gw->streams, s);
     gw->active++;
-    s_rearm (gw);
+    s_need (gw, s->total_deadline);
     return s->id;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "td_llm.h"
+#include "td_llm_dbq.h"
 #include "td_mp.h"
 #include "td_log.h"
 
@@ -98,24 +99,105 @@ td_llm_org_month_tokens (td_llm_t *llm, const char *rid, const char *org)
     return n;
 }
 
+const char *const td_llm_usage_sql =
+    "INSERT INTO llm_usage AS u (org_id, user_id, model, day, prompt_tokens, completion_tokens,"
+    " requests, errors) VALUES ($1, $2, $3, (now () AT TIME ZONE 'UTC')::date, $4, $5, 1, $6)"
+    " ON CONFLICT (org_id, day, user_id, model) DO UPDATE SET"
+    " prompt_tokens = u.prompt_tokens + $4, completion_tokens = u.completion_tokens + $5,"
+    " requests = u.requests + 1, errors = u.errors + $6";
+
+void
+td_llm_usage_publish (td_llm_t *llm, const td_llm_usage_t *u)
+{
+    json_t *data = json_pack ("{s:s, s:s, s:s, s:I, s:I, s:b}", "purpose", u->purpose,
+        "provider", u->provider? u->provider: "", "model", u->model? u->model: "",
+        "prompt_tokens", (json_int_t) (u->prompt_tokens > 0? u->prompt_tokens: 0),
+        "completion_tokens", (json_int_t) (u->completion_tokens > 0? u->completion_tokens: 0),
+        "ok", u->ok);
+    if (!data)
+        return;
+    if (!u->ok)
+        json_object_set_new (data, "error", json_string (u->code && *u->code? u->code: "internal"));
+    if (u->session_id && *u->session_id)
+        json_object_set_new (data, "session_id", json_string (u->session_id));
+    if (u->job_id && *u->job_id)
+        json_object_set_new (data, "job_id", json_string (u->job_id));
+    const char *subject = u->job_id && *u->job_id? u->job_id
+                        : u->session_id && *u->session_id? u->session_id: NULL;
+    td_llm_publish (llm->actor, "llm.usage", u->org && *u->org? u->org: NULL, u->user, subject, data);
+}
+
+//  A usage row on its way (td_llm_usage_record_async): what llm.usage will say.
+typedef struct {
+    td_llm_t *llm;
+    char rid [64], org [64], user [64], purpose [16], provider [16], model [128], code [32];
+    char session [64], job [64];
+    int64_t prompt, completion;
+    bool ok;
+} s_usage_rec_t;
+
+static void
+s_usage_recorded (void *arg, const PGresult *res)
+{
+    s_usage_rec_t *r = (s_usage_rec_t *) arg;
+    td_llm_usage_t u = {
+        .rid = r->rid, .org = r->org, .user = r->user, .purpose = r->purpose,
+        .provider = r->provider, .model = r->model, .prompt_tokens = r->prompt,
+        .completion_tokens = r->completion, .ok = r->ok, .code = r->code,
+        .session_id = r->session, .job_id = r->job
+    };
+    if (res)
+        td_llm_usage_publish (r->llm, &u);
+    else
+        td_warn ("llm", r->rid, "usage of a %s request could not be recorded", r->purpose);
+    free (r);
+}
+
 int
-td_llm_usage_add (td_llm_t *llm, const char *rid, const char *org, const char *user,
-                  const char *model, int64_t prompt, int64_t completion, bool error)
+td_llm_usage_record_async (td_llm_t *llm, const td_llm_usage_t *u)
+{
+    s_usage_rec_t *r = llm->dbq? (s_usage_rec_t *) calloc (1, sizeof *r): NULL;
+    if (!r)
+        return td_llm_usage_record (llm, u);
+    r->llm = llm;
+    snprintf (r->rid, sizeof r->rid, "%s", u->rid? u->rid: "");
+    snprintf (r->org, sizeof r->org, "%s", u->org? u->org: "");
+    snprintf (r->user, sizeof r->user, "%s", u->user? u->user: "");
+    snprintf (r->purpose, sizeof r->purpose, "%s", u->purpose? u->purpose: "");
+    snprintf (r->provider, sizeof r->provider, "%s", u->provider? u->provider: "");
+    snprintf (r->model, sizeof r->model, "%s", u->model? u->model: "");
+    snprintf (r->code, sizeof r->code, "%s", u->code? u->code: "");
+    snprintf (r->session, sizeof r->session, "%s", u->session_id? u->session_id: "");
+    snprintf (r->job, sizeof r->job, "%s", u->job_id? u->job_id: "");
+    r->prompt = u->prompt_tokens > 0? u->prompt_tokens: 0;
+    r->completion = u->completion_tokens > 0? u->completion_tokens: 0;
+    r->ok = u->ok;
+    char p [24], c [24];
+    snprintf (p, sizeof p, "%lld", (long long) r->prompt);
+    snprintf (c, sizeof c, "%lld", (long long) r->completion);
+    bool error = !u->ok && strcmp (r->code, "cancelled") != 0;
+    const char *params [] = { r->org, r->user, r->model, p, c, error? "1": "0" };
+    //  the callback may run inside the push (the queue's slow path): r is not touched after it
+    if (td_llm_dbq_push (llm->dbq, r->rid, td_llm_usage_sql, 6, params, s_usage_recorded, r) == 0)
+        return 0;
+    free (r);
+    return td_llm_usage_record (llm, u);
+}
+
+int
+td_llm_usage_record (td_llm_t *llm, const td_llm_usage_t *u)
 {
     char p [24], c [24];
-    snprintf (p, sizeof p, "%lld", (long long) prompt);
-    snprintf (c, sizeof c, "%lld", (long long) completion);
-    const char *params [] = { org? org: "", user? user: "", model? model: "", p, c,
-                              error? "1": "0" };
-    PGresult *res = td_db_exec (td_actor_db (llm->actor), rid,
-        "INSERT INTO llm_usage AS u (org_id, user_id, model, day, prompt_tokens, completion_tokens,"
-        " requests, errors) VALUES ($1, $2, $3, (now () AT TIME ZONE 'UTC')::date, $4, $5, 1, $6)"
-        " ON CONFLICT (org_id, day, user_id, model) DO UPDATE SET"
-        " prompt_tokens = u.prompt_tokens + $4, completion_tokens = u.completion_tokens + $5,"
-        " requests = u.requests + 1, errors = u.errors + $6", 6, params);
+    snprintf (p, sizeof p, "%lld", (long long) (u->prompt_tokens > 0? u->prompt_tokens: 0));
+    snprintf (c, sizeof c, "%lld", (long long) (u->completion_tokens > 0? u->completion_tokens: 0));
+    bool error = !u->ok && !(u->code && strcmp (u->code, "cancelled") == 0);
+    const char *params [] = { u->org? u->org: "", u->user? u->user: "", u->model? u->model: "",
+                              p, c, error? "1": "0" };
+    PGresult *res = td_db_exec (td_actor_db (llm->actor), u->rid, td_llm_usage_sql, 6, params);
     if (!res)
         return -1;
     PQclear (res);
+    td_llm_usage_publish (llm, u);
     return 0;
 }
 

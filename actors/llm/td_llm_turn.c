@@ -10,16 +10,31 @@
 #include "td_mp.h"
 #include "td_llm_turn.h"
 #include "td_llm_conv.h"
+#include "td_llm_dbq.h"
 
 #define ANSWER_MAX      250000      //  an answer as stored, bytes
 
 td_llm_turn_t *
 td_llm_turn_of (td_llm_t *llm, const char *session)
 {
+    if (llm->turn_index)
+        return (td_llm_turn_t *) zhashx_lookup (llm->turn_index, session);
     for (td_llm_turn_t *t = llm->turns; t; t = t->next)
         if (strcmp (t->session, session) == 0)
             return t;
     return NULL;
+}
+
+void
+td_llm_turn_link (td_llm_t *llm, td_llm_turn_t *t)
+{
+    t->prev = NULL;
+    t->next = llm->turns;
+    if (llm->turns)
+        llm->turns->prev = t;
+    llm->turns = t;
+    if (*t->session && llm->turn_index)
+        zhashx_update (llm->turn_index, t->session, t);
 }
 
 static void
@@ -71,11 +86,16 @@ void
 td_llm_turn_free (td_llm_turn_t *t)
 {
     td_llm_t *llm = t->llm;
-    for (td_llm_turn_t **pp = &llm->turns; *pp; pp = &(*pp)->next)
-        if (*pp == t) {
-            *pp = t->next;
-            break;
-        }
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+    if (llm->turns == t)
+        llm->turns = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->next = t->prev = NULL;
+    if (*t->session && llm->turn_index && zhashx_lookup (llm->turn_index, t->session) == t)
+        zhashx_delete (llm->turn_index, t->session);
     json_decref (t->item);
     free (t->text);
     free (t->fallback);
@@ -88,16 +108,65 @@ td_llm_turn_free (td_llm_turn_t *t)
     free (t);
 }
 
-//  A one-shot helper's end: the kept call is answered with the whole text.
+//  The usage row of an ended call, written off the thread (td_llm_dbq.h), fn once it is; with
+//  no queue (or none left), written here and fn at once.
 static void
-s_oneshot_done (td_llm_turn_t *t, const td_llm_result_t *r, bool ok, const char *code,
-                const char *message)
+s_write_usage (td_llm_turn_t *t, td_llm_dbq_fn *fn)
 {
     td_llm_t *llm = t->llm;
-    const char *model = *r->model? r->model: t->model;
-    if (td_llm_usage_add (llm, t->rid, t->org, t->user, model, r->prompt_tokens,
-                          r->completion_tokens, !ok && strcmp (code, "cancelled") != 0) != 0)
-        td_warn ("llm", t->rid, "usage of a one-shot request could not be recorded");
+    const td_llm_result_t *r = &t->end;
+    char pt [24], ct [24];
+    snprintf (pt, sizeof pt, "%lld", (long long) (r->prompt_tokens > 0? r->prompt_tokens: 0));
+    snprintf (ct, sizeof ct, "%lld", (long long) (r->completion_tokens > 0? r->completion_tokens: 0));
+    bool error = !r->ok && strcmp (r->code, "cancelled") != 0;
+    const char *params [] = { t->org, t->user, r->model, pt, ct, error? "1": "0" };
+    if (llm->dbq && td_llm_dbq_push (llm->dbq, t->rid, td_llm_usage_sql, 6, params, fn, t) == 0)
+        return;
+    PGresult *res = td_db_exec (td_actor_db (llm->actor), t->rid, td_llm_usage_sql, 6, params);
+    fn (t, res);
+    PQclear (res);
+}
+
+//  What llm.done / llm.usage / the reply will say, kept while the rows are written.
+static void
+s_keep_end (td_llm_turn_t *t, const td_llm_result_t *r, bool ok, const char *code,
+            const char *message)
+{
+    t->end = *r;
+    t->end.ok = ok;
+    snprintf (t->end.code, sizeof t->end.code, "%s", code);
+    snprintf (t->end.message, sizeof t->end.message, "%s", message);
+    snprintf (t->end.model, sizeof t->end.model, "%s", *r->model? r->model: t->model);
+    t->stream = 0;                  //  ended: not cancellable; still the session's turn (409)
+}
+
+//  llm.usage for an ended call whose usage row is recorded.
+static void
+s_publish_usage (td_llm_turn_t *t, bool recorded)
+{
+    if (!recorded) {
+        td_warn ("llm", t->rid, "usage of a %s request could not be recorded", t->purpose);
+        return;
+    }
+    const td_llm_result_t *r = &t->end;
+    td_llm_usage_t u = {
+        .rid = t->rid, .org = t->org, .user = t->user, .purpose = t->purpose,
+        .provider = t->provider, .model = r->model, .prompt_tokens = r->prompt_tokens,
+        .completion_tokens = r->completion_tokens, .ok = r->ok, .code = r->code,
+        .session_id = *t->session? t->session: NULL
+    };
+    td_llm_usage_publish (t->llm, &u);
+}
+
+//  A one-shot helper's usage is recorded: the kept call is answered with the whole text.
+static void
+s_oneshot_written (void *arg, const PGresult *recorded)
+{
+    td_llm_turn_t *t = (td_llm_turn_t *) arg;
+    s_publish_usage (t, recorded != NULL);
+    const td_llm_result_t *r = &t->end;
+    bool ok = r->ok;
+    const char *code = r->code, *message = r->message, *model = r->model;
     bool withheld = !ok && strcmp (code, "blocked") == 0;
     if (ok && t->post) {
         char why [200] = "";
@@ -135,6 +204,37 @@ s_oneshot_done (td_llm_turn_t *t, const td_llm_result_t *r, bool ok, const char 
     td_llm_turn_free (t);
 }
 
+static const char *const s_answer_sql =
+    "UPDATE llm_tutor_messages SET text = $2, status = $3, model = $4, prompt_tokens = $5,"
+    " completion_tokens = $6, error = $7::jsonb WHERE id = $1::uuid";
+
+static void
+s_answer_written (void *arg, const PGresult *res)
+{
+    td_llm_turn_t *t = (td_llm_turn_t *) arg;
+    if (!res)
+        td_warn ("llm", t->rid, "the answer of a turn could not be stored");
+}
+
+//  The turn's rows are written (or failed): llm.usage (when its row is), llm.done, and the end.
+static void
+s_usage_written (void *arg, const PGresult *res)
+{
+    td_llm_turn_t *t = (td_llm_turn_t *) arg;
+    td_llm_t *llm = t->llm;
+    const td_llm_result_t *r = &t->end;
+    s_publish_usage (t, res != NULL);
+    json_t *data = json_pack ("{s:s, s:s, s:s, s:s, s:b, s:{s:I, s:I}}", "session_id", t->session,
+        "message_id", t->message, "provider", t->provider, "model", r->model, "ok", r->ok, "usage",
+        "prompt_tokens", (json_int_t) r->prompt_tokens,
+        "completion_tokens", (json_int_t) r->completion_tokens);
+    if (data && !r->ok)
+        json_object_set_new (data, "error", json_pack ("{s:s, s:s}", "code", r->code,
+                                                       "message", r->message));
+    td_llm_publish (llm->actor, "llm.done", t->org, t->user, t->session, data);
+    td_llm_turn_free (t);
+}
+
 void
 td_llm_turn_done (void *arg, const td_llm_result_t *r)
 {
@@ -149,7 +249,8 @@ td_llm_turn_done (void *arg, const td_llm_result_t *r)
         snprintf (code, sizeof code, "blocked");
     }
     if (t->call) {
-        s_oneshot_done (t, r, ok, code, message);
+        s_keep_end (t, r, ok, code, message);
+        s_write_usage (t, s_oneshot_written);
         return;
     }
     if (!ok && strcmp (code, "blocked") == 0) {
@@ -168,26 +269,20 @@ td_llm_turn_done (void *arg, const td_llm_result_t *r)
     snprintf (ct, sizeof ct, "%lld", (long long) r->completion_tokens);
     json_t *err = ok? NULL: json_pack ("{s:s, s:s}", "code", code, "message", message);
     char *err_s = err? json_dumps (err, JSON_COMPACT): NULL;
-    const char *model = *r->model? r->model: t->model;
-    const char *params [] = { t->message, t->text? t->text: "", status, model, pt, ct, err_s };
-    PGresult *res = td_db_exec (td_actor_db (llm->actor), t->rid,
-        "UPDATE llm_tutor_messages SET text = $2, status = $3, model = $4, prompt_tokens = $5,"
-        " completion_tokens = $6, error = $7::jsonb WHERE id = $1::uuid", 7, params);
-    if (res)
-        PQclear (res);
-    free (err_s);
-    if (td_llm_usage_add (llm, t->rid, t->org, t->user, model, r->prompt_tokens,
-                          r->completion_tokens, !ok && strcmp (code, "cancelled") != 0) != 0)
-        td_warn ("llm", t->rid, "usage of a turn could not be recorded");
-    json_t *data = json_pack ("{s:s, s:s, s:s, s:s, s:b, s:{s:I, s:I}}", "session_id", t->session,
-        "message_id", t->message, "provider", t->provider, "model", model, "ok", ok, "usage",
-        "prompt_tokens", (json_int_t) r->prompt_tokens,
-        "completion_tokens", (json_int_t) r->completion_tokens);
-    if (data && err)
-        json_object_set (data, "error", err);
     json_decref (err);
-    td_llm_publish (llm->actor, "llm.done", t->org, t->user, t->session, data);
-    td_llm_turn_free (t);
+    s_keep_end (t, r, ok, code, message);
+    //  the answer row, then the usage row, written off the thread (td_llm_dbq.h); llm.done goes
+    //  out once both are committed: the history is persisted before the turn is reported done
+    const char *p1 [] = { t->message, t->text? t->text: "", status, t->end.model, pt, ct, err_s };
+    if (!llm->dbq || td_llm_dbq_push (llm->dbq, t->rid, s_answer_sql, 7, p1, s_answer_written, t) != 0) {
+        PGresult *res = td_db_exec (td_actor_db (llm->actor), t->rid, s_answer_sql, 7, p1);
+        if (res)
+            PQclear (res);
+        else
+            s_answer_written (t, NULL);
+    }
+    free (err_s);
+    s_write_usage (t, s_usage_written);
 }
 
 //  The offline provider answers at once, in word-sized deltas.
@@ -266,9 +361,9 @@ td_llm_seconds_to_next_month (void)
 }
 
 int
-td_llm_oneshot (td_actor_t *actor, td_call_t *call, const char *user, const char *org,
-                const json_t *item, const char *system, const char *text, const char *fallback,
-                td_llm_post_fn *post)
+td_llm_oneshot (td_actor_t *actor, td_call_t *call, const char *purpose, const char *user,
+                const char *org, const json_t *item, const char *system, const char *text,
+                const char *fallback, td_llm_post_fn *post)
 {
     td_llm_t *llm = td_llm_state (actor);
     td_llm_turn_t *t = (td_llm_turn_t *) calloc (1, sizeof *t);
@@ -283,9 +378,9 @@ td_llm_oneshot (td_actor_t *actor, td_call_t *call, const char *user, const char
     snprintf (t->user, sizeof t->user, "%s", user);
     snprintf (t->org, sizeof t->org, "%s", org);
     snprintf (t->mode, sizeof t->mode, "tutor");
+    snprintf (t->purpose, sizeof t->purpose, "%s", purpose);
     snprintf (t->rid, sizeof t->rid, "%s", td_call_rid (call));
-    t->next = llm->turns;
-    llm->turns = t;
+    td_llm_turn_link (llm, t);
     td_llm_org_cfg_t cfg;
     if (td_llm_org_config (llm, t->rid, org, &cfg) != 0) {
         td_llm_turn_free (t);

@@ -7,10 +7,11 @@
 #include "td_llm.h"
 
 struct td_llm_turn {
-    td_llm_turn_t *next;
+    td_llm_turn_t *next, *prev;     //  in llm->turns (doubly linked: O(1) unlink)
     td_llm_t *llm;
     char session [64], message [64], user [64], org [64], mode [16], rid [64];
     char provider [16], model [128];
+    char purpose [16];              //  one-shot: hint, feedback, explain, complexity, evaluate
     json_t *item;                   //  full item or NULL
     char *text;     size_t len, cap;    //  the answer so far
     size_t sent;                    //  bytes of text already published (exam mode holds back)
@@ -25,10 +26,15 @@ struct td_llm_turn {
     char *pending_system;
     json_t *pending_history;
     bool cancel_requested;          //  cancelled while waiting: ends as cancelled, never starts
+    //  once the stream ended (stream 0): the outcome as reported (ok, code, message, model,
+    //  usage), kept while its rows are written (td_llm_dbq), until llm.done / the reply and free
+    td_llm_result_t end;
 };
 
 //  The turn streaming in session, or NULL.
 td_llm_turn_t *td_llm_turn_of (td_llm_t *llm, const char *session);
+//  Link into llm->turns (and the session index when t->session is set).
+void td_llm_turn_link (td_llm_t *llm, td_llm_turn_t *t);
 //  Unlink from llm->turns and free.
 void td_llm_turn_free (td_llm_turn_t *t);
 //  The gateway's callbacks for a turn (arg is the turn): text as it comes, and the end.

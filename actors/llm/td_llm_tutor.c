@@ -24,6 +24,7 @@
 #include "td_mp.h"
 #include "td_llm_turn.h"
 #include "td_llm_conv.h"
+#include "td_llm_dbq.h"
 
 #define TEXT_MAX        8000        //  a learner's message, bytes
 
@@ -258,14 +259,16 @@ td_llm_tutor_get (td_actor_t *actor, td_call_t *call)
 //  ---------------------------------------------------------------------------------------------
 //  Turns
 
+//  The last 40 finished messages of a session, oldest first (read in the batch of the new
+//  message's rows, right after them).
+static const char *const s_history_sql =
+    "SELECT role, text FROM (SELECT role, text, seq FROM llm_tutor_messages"
+    " WHERE session_id = $1::uuid AND status = 'done' ORDER BY seq DESC LIMIT 40) h"
+    " ORDER BY seq";
+
 static json_t *
-s_history (td_actor_t *actor, const char *rid, const char *session, int *assistant_turns)
+s_history (const PGresult *res, int *assistant_turns)
 {
-    const char *params [] = { session };
-    PGresult *res = td_db_exec (td_actor_db (actor), rid,
-        "SELECT role, text FROM (SELECT role, text, seq FROM llm_tutor_messages"
-        " WHERE session_id = $1::uuid AND status = 'done' ORDER BY seq DESC LIMIT 40) h"
-        " ORDER BY seq", 1, params);
     if (!res)
         return NULL;
     json_t *msgs = json_array ();
@@ -276,7 +279,6 @@ s_history (td_actor_t *actor, const char *rid, const char *session, int *assista
         json_array_append_new (msgs, json_pack ("{s:s, s:s}", "role", assistant? "assistant": "user",
                                                 "text", PQgetvalue (res, i, 1)));
     }
-    PQclear (res);
     return msgs;
 }
 
@@ -371,6 +373,138 @@ s_draft_ready (td_actor_t *actor, td_call_t *call, json_t *draft, void *arg)
     s_start_pending (t);
 }
 
+//  A message waiting for its rows (td_llm_dbq): what the rest of tutor.message needs.
+typedef struct {
+    td_actor_t *actor;
+    td_llm_turn_t *t;
+    td_call_t *call;                //  kept
+    json_t *b;                      //  the body: text, code, result
+    td_llm_org_cfg_t cfg;           //  the org's settings (key included: zeroed when freed)
+    char item_id [40];
+    char user_msg [64];             //  the learner's message row, once stored
+    bool inserted;                  //  the INSERT's outcome is known (s_message_inserted ran)
+    bool stored;                    //  the two rows are committed
+    bool history_queued;            //  the history read is queued behind the rows
+} s_msg_t;
+
+static const char *const s_insert_sql =
+    "INSERT INTO llm_tutor_messages (session_id, role, text, status, provider, model)"
+    " VALUES ($1::uuid, 'user', $2, 'done', NULL, NULL),"
+    "        ($1::uuid, 'assistant', '', 'streaming', $3, $4)"
+    " RETURNING id, role";
+
+static void
+s_msg_free (s_msg_t *m)
+{
+    json_decref (m->b);
+    sodium_memzero (&m->cfg, sizeof m->cfg);
+    free (m);
+}
+
+static void s_message_stored (void *arg, const PGresult *res);
+
+//  The INSERT of the message's two rows is committed (res, NULL when it failed): their ids.
+static void
+s_message_inserted (void *arg, const PGresult *res)
+{
+    s_msg_t *m = (s_msg_t *) arg;
+    td_llm_turn_t *t = m->t;
+    m->inserted = true;
+    m->stored = res != NULL;
+    for (int i = 0; res && i < PQntuples (res); i++)
+        if (strcmp (PQgetvalue (res, i, 1), "assistant") == 0)
+            snprintf (t->message, sizeof t->message, "%s", PQgetvalue (res, i, 0));
+        else
+            snprintf (m->user_msg, sizeof m->user_msg, "%s", PQgetvalue (res, i, 0));
+    if (!m->history_queued) {
+        //  the read could not be queued behind the rows: done here
+        const char *params [] = { t->session };
+        PGresult *h = m->stored? td_db_exec (td_actor_db (m->actor), t->rid, s_history_sql, 1,
+                                             params): NULL;
+        s_message_stored (m, h);
+        PQclear (h);
+    }
+}
+
+//  tutor.message once its rows are stored and its history read (res: the history, NULL when
+//  the read failed: the turn is answered offline, as it always was).
+static void
+s_message_stored (void *arg, const PGresult *res)
+{
+    s_msg_t *m = (s_msg_t *) arg;
+    td_llm_turn_t *t = m->t;
+    td_llm_t *llm = t->llm;
+    td_actor_t *actor = m->actor;
+    td_call_t *call = m->call;
+    json_t *b = m->b;
+    const char *text = json_string_value (json_object_get (b, "text"));
+    const char *item_id = m->item_id;
+    const char *user_msg = m->user_msg;
+    if (!m->stored) {
+        td_llm_turn_free (t);
+        td_llm_db_down (call);
+        s_msg_free (m);
+        return;
+    }
+    if (llm->stopping) {
+        //  the actor stops while the rows were written: no stream starts now
+        const char *p [] = { t->message };
+        PGresult *r2 = td_db_exec (td_actor_db (actor), t->rid, "UPDATE llm_tutor_messages SET"
+                                   " status = 'cancelled' WHERE id = $1::uuid", 1, p);
+        PQclear (r2);
+        td_llm_turn_free (t);
+        td_call_error (call, TD_ERR_UNAVAILABLE, NULL, "the tutor is stopping");
+        s_msg_free (m);
+        return;
+    }
+    int turns = 0;
+    json_t *history = s_history (res, &turns);
+    if (history) {
+        //  the new message is the last of the history (a defence: it was just stored 'done')
+        json_t *last = json_array_get (history, json_array_size (history) - 1);
+        const char *last_text = json_string_value (json_object_get (last, "text"));
+        if (!last_text || strcmp (last_text, text) != 0)
+            json_array_append_new (history, json_pack ("{s:s, s:s}", "role", "user", "text", text));
+        s_add_context (json_array_get (history, json_array_size (history) - 1), b);
+    }
+    json_t *ack = json_pack ("{s:s, s:s, s:s, s:s}", "session_id", t->session, "message_id",
+                             t->message, "provider", t->provider, "model", t->model);
+    td_llm_org_cfg_t *cfg = &m->cfg;
+    bool offline = cfg->kind == TD_LLM_OFFLINE || !history;
+    char *system = offline? NULL: td_llm_system_prompt (llm, t->mode, !t->exam, t->item);
+    bool waiting = false;
+    //  the learner's latest code: their draft of the item, unless the client sent code; asked
+    //  before the 202, while the call (and its auth) is still ours
+    if (system && !json_is_string (json_object_get (b, "code")) && *item_id) {
+        t->pending_cfg = (td_llm_org_cfg_t *) malloc (sizeof *cfg);
+        if (t->pending_cfg) {
+            *t->pending_cfg = *cfg;
+            t->pending_system = system;
+            t->pending_history = json_incref (history);
+            system = NULL;
+            waiting = td_llm_draft_fetch (actor, t->rid, td_call_auth (call), item_id,
+                                          s_draft_ready, t) == 0;
+        }
+    }
+    td_llm_reply (call, 202, ack);
+    //  conversation practice: the learner's turn is analysed beside the answer (td_llm_conv.c);
+    //  started first, as the offline turn below ends (and frees t) at once
+    if (strcmp (t->mode, "conversation") == 0 && *user_msg)
+        td_llm_conv_analyze (actor, t->rid, t->session, user_msg, t->user, t->org, text, t->item);
+    if (offline)
+        td_llm_turn_offline (t, text, turns);
+    else
+    if (system)
+        s_start (t, cfg, system, history);
+    else
+    if (!waiting)
+        s_start_pending (t);        //  the draft could not be asked for: go on without it
+    free (system);
+    json_decref (history);
+    s_msg_free (m);
+}
+
+
 int
 td_llm_tutor_message (td_actor_t *actor, td_call_t *call)
 {
@@ -434,6 +568,7 @@ td_llm_tutor_message (td_actor_t *actor, td_call_t *call)
     snprintf (t->user, sizeof t->user, "%s", user);
     snprintf (t->org, sizeof t->org, "%s", PQgetvalue (sess, 0, 1));
     snprintf (t->mode, sizeof t->mode, "%s", PQgetvalue (sess, 0, 2));
+    snprintf (t->purpose, sizeof t->purpose, "%s", t->mode);     //  what llm.usage says
     snprintf (t->rid, sizeof t->rid, "%s", td_call_rid (call));
     t->exam = t->guard = strcmp (t->mode, "exam") == 0;
     char item_id [40] = "";
@@ -445,8 +580,7 @@ td_llm_tutor_message (td_actor_t *actor, td_call_t *call)
     }
     PQclear (sess);
     //  t is linked at once so every early return below frees it through td_llm_turn_free
-    t->next = llm->turns;
-    llm->turns = t;
+    td_llm_turn_link (llm, t);
 
     td_llm_org_cfg_t cfg;
     if (td_llm_org_config (llm, td_call_rid (call), t->org, &cfg) != 0) {
@@ -470,70 +604,44 @@ td_llm_tutor_message (td_actor_t *actor, td_call_t *call)
             return TD_ACTOR_OK;
         }
     }
-    const char *p1 [] = { t->session, text, t->provider, t->model };
-    PGresult *res = td_db_exec (td_actor_db (actor), t->rid,
-        "INSERT INTO llm_tutor_messages (session_id, role, text, status, provider, model)"
-        " VALUES ($1::uuid, 'user', $2, 'done', NULL, NULL),"
-        "        ($1::uuid, 'assistant', '', 'streaming', $3, $4)"
-        " RETURNING id, role", 4, p1);
-    if (!res) {
+    //  the two rows go through the write queue (td_llm_dbq.h): the thread streams on while they
+    //  commit; the rest of the message (202, history, the stream) follows in s_message_stored
+    s_msg_t *m = (s_msg_t *) calloc (1, sizeof *m);
+    if (!m) {
         json_decref (b);
         td_llm_turn_free (t);
         sodium_memzero (&cfg, sizeof cfg);
-        return td_llm_db_down (call);
+        return td_call_error (call, TD_ERR_INTERNAL, NULL, "out of memory"), TD_ACTOR_OK;
     }
-    char user_msg [64] = "";
-    for (int i = 0; i < PQntuples (res); i++)
-        if (strcmp (PQgetvalue (res, i, 1), "assistant") == 0)
-            snprintf (t->message, sizeof t->message, "%s", PQgetvalue (res, i, 0));
-        else
-            snprintf (user_msg, sizeof user_msg, "%s", PQgetvalue (res, i, 0));
-    PQclear (res);
-    int turns = 0;
-    json_t *history = s_history (actor, t->rid, t->session, &turns);
-    if (history) {
-        //  the new message is the last of the history (a defence: it was just stored 'done')
-        json_t *last = json_array_get (history, json_array_size (history) - 1);
-        const char *last_text = json_string_value (json_object_get (last, "text"));
-        if (!last_text || strcmp (last_text, text) != 0)
-            json_array_append_new (history, json_pack ("{s:s, s:s}", "role", "user", "text", text));
-        s_add_context (json_array_get (history, json_array_size (history) - 1), b);
+    m->actor = actor;
+    m->t = t;
+    m->call = call;
+    m->b = b;
+    m->cfg = cfg;
+    sodium_memzero (&cfg, sizeof cfg);
+    snprintf (m->item_id, sizeof m->item_id, "%s", item_id);
+    td_call_keep (call);
+    const char *p1 [] = { t->session, text, t->provider, t->model };
+    const char *p2 [] = { t->session };
+    //  the history read is queued right behind the rows (the same batch, or the next one); a
+    //  callback may run inside a push (the queue's slow path), hence the flags set first
+    m->history_queued = true;
+    if (!llm->dbq || td_llm_dbq_push (llm->dbq, t->rid, s_insert_sql, 4, p1, s_message_inserted, m) != 0) {
+        m->history_queued = false;
+        PGresult *res = td_db_exec (td_actor_db (actor), t->rid, s_insert_sql, 4, p1);
+        s_message_inserted (m, res);        //  reads the history and goes on
+        PQclear (res);
+        return TD_ACTOR_OK;
     }
-    json_t *ack = json_pack ("{s:s, s:s, s:s, s:s}", "session_id", t->session, "message_id",
-                             t->message, "provider", t->provider, "model", t->model);
-    bool offline = cfg.kind == TD_LLM_OFFLINE || !history;
-    char *system = offline? NULL: td_llm_system_prompt (llm, t->mode, !t->exam, t->item);
-    bool waiting = false;
-    //  the learner's latest code: their draft of the item, unless the client sent code; asked
-    //  before the 202, while the call (and its auth) is still ours
-    if (system && !json_is_string (json_object_get (b, "code")) && *item_id) {
-        t->pending_cfg = (td_llm_org_cfg_t *) malloc (sizeof cfg);
-        if (t->pending_cfg) {
-            *t->pending_cfg = cfg;
-            t->pending_system = system;
-            t->pending_history = json_incref (history);
-            system = NULL;
-            waiting = td_llm_draft_fetch (actor, t->rid, td_call_auth (call), item_id,
-                                          s_draft_ready, t) == 0;
+    if (td_llm_dbq_push (llm->dbq, t->rid, s_history_sql, 1, p2, s_message_stored, m) != 0) {
+        m->history_queued = false;          //  s_message_inserted reads it, unless it ran already
+        if (m->inserted) {
+            PGresult *h = m->stored? td_db_exec (td_actor_db (actor), t->rid, s_history_sql, 1, p2)
+                                   : NULL;
+            s_message_stored (m, h);
+            PQclear (h);
         }
     }
-    td_llm_reply (call, 202, ack);
-    //  conversation practice: the learner's turn is analysed beside the answer (td_llm_conv.c);
-    //  started first, as the offline turn below ends (and frees t) at once
-    if (strcmp (t->mode, "conversation") == 0 && *user_msg)
-        td_llm_conv_analyze (actor, t->rid, t->session, user_msg, t->user, t->org, text, t->item);
-    if (offline)
-        td_llm_turn_offline (t, text, turns);
-    else
-    if (system)
-        s_start (t, &cfg, system, history);
-    else
-    if (!waiting)
-        s_start_pending (t);        //  the draft could not be asked for: go on without it
-    free (system);
-    json_decref (history);
-    json_decref (b);
-    sodium_memzero (&cfg, sizeof cfg);
     return TD_ACTOR_OK;
 }
 
@@ -567,5 +675,6 @@ td_llm_tutor_stop_all (td_llm_t *llm)
     llm->stopping = true;
     td_llm_turn_stop_all (llm);
     td_llm_lookup_stop_all (llm);   //  turns waiting for a draft end here, as cancelled
+    td_llm_dbq_flush (llm->dbq);    //  the ended turns' rows are written, their llm.done sent
     td_llm_turn_free_all (llm);
 }

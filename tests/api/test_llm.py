@@ -412,6 +412,33 @@ def test_budget_and_usage_to_the_token(env):
     assert u["rows"] == [] and u["totals"]["requests"] == 0
 
 
+def test_turn_ends_are_written_when_their_connection_dies(env):
+    """A turn's answer and usage rows go through the actor's write queue (td_llm_dbq) before
+    llm.done; with that connection killed by the server, they are written on the actor's own
+    connection instead (nothing lost, llm.done after the rows), and the queue reconnects."""
+    from test_practice import psql
+    org = Org(env, "openai")
+    sid = org.session()
+    env.fake.script(org.model, {"events": STREAMS["openai"](["one"], prompt=2, completion=1)})
+    assert turn(env, org, sid)[2]["ok"]
+    app = "application_name = 'tutord-llm-dbq'"
+    assert int(psql("SELECT count (*) FROM pg_stat_activity WHERE %s" % app)) >= 1
+    psql("SELECT pg_terminate_backend (pid) FROM pg_stat_activity WHERE %s" % app)
+    env.fake.script(org.model, {"events": STREAMS["openai"](["two"], prompt=3, completion=1)},
+                    {"events": STREAMS["openai"](["three"], prompt=4, completion=1)})
+    for word in ("two", "three"):
+        ack, text, done, _ = turn(env, org, sid)
+        assert done["ok"] and text == word
+        # llm.done came after the rows: the answer is there, finished, at once
+        stored = [m for m in history(env, org, sid)["messages"] if m["id"] == ack["message_id"]]
+        assert len(stored) == 1 and stored[0]["status"] == "done" and stored[0]["text"] == word
+    h = history(env, org, sid)
+    assert [m["text"] for m in h["messages"] if m["role"] == "assistant"] == ["one", "two", "three"]
+    u = ok(env.t, "GET", "/api/v1/orgs/%s/usage" % org.id, org.admin)
+    assert u["totals"] == {"prompt_tokens": 9, "completion_tokens": 3, "requests": 3, "errors": 0}
+    assert int(psql("SELECT count (*) FROM pg_stat_activity WHERE %s" % app)) >= 1
+
+
 def test_settings_never_return_the_key(env):
     org = Org(env, "anthropic")
     s = ok(env.t, "GET", "/api/v1/orgs/%s/llm" % org.id, org.admin)

@@ -142,9 +142,10 @@ class Org:
 class Events:
     """llm.job_* events from the event plane."""
 
-    def __init__(self, t, ctx):
+    def __init__(self, t, ctx, topics=(b"llm.job",)):
         self.sock = ctx.socket(zmq.SUB)
-        self.sock.setsockopt(zmq.SUBSCRIBE, b"llm.job")
+        for topic in topics:
+            self.sock.setsockopt(zmq.SUBSCRIBE, topic)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.connect(t.events)
         self.seen = []
@@ -193,7 +194,7 @@ def test_grammar_job_makes_n_draft_items(env):
     fake.script(org.model, stream_of("Sure! Here is an exercise: not json at all"),
                 stream_of(question(1)), stream_of("```json\n%s\n```" % json.dumps(question(2))),
                 stream_of(question(3)))
-    ev = Events(t, env.zmq)
+    ev = Events(t, env.zmq, topics=(b"llm.job", b"llm.usage"))
     try:
         job = org.job(kind="grammar_exercises", target_id=org.grammar, count=3, level="A2",
                       token=org.mentor)
@@ -236,6 +237,18 @@ def test_grammar_job_makes_n_draft_items(env):
     # the usage was accounted to the org
     usage = ok(t, "GET", "/api/v1/orgs/%s/usage" % org.id, org.admin)
     assert usage["totals"]["prompt_tokens"] == 4 * 50, usage
+    # one llm.usage per model call (the refused answer too), the job's creator named: the same
+    # count and tokens as the usage table
+    calls = [e for e in events if e["type"] == "llm.usage"]
+    assert len(calls) == 4 == usage["totals"]["requests"], calls
+    for e in calls:
+        d = e["data"]
+        assert e["user"] == done["created_by"] and e["org"] == org.id and e["subject"] == job["id"]
+        assert (d["purpose"], d["provider"], d["model"], d["ok"], d["job_id"]) == \
+            ("generation", "openai", org.model, True, job["id"]), d
+        assert "session_id" not in d and "error" not in d
+    assert sum(e["data"]["prompt_tokens"] for e in calls) == usage["totals"]["prompt_tokens"]
+    assert sum(e["data"]["completion_tokens"] for e in calls) == usage["totals"]["completion_tokens"]
 
 
 def test_invalid_json_is_retried_then_the_piece_fails(env):

@@ -4,7 +4,8 @@ a fake OpenAI-compatible upstream read through tutord, against the same streams 
 from the upstream, in the same run.
 
     TUTORD_DB=... tools/bench/bench_llm.py [--build build/llm-rel] [-n 1000] [-t 10] [-i 100]
-                                           [-c 100] [--plane] [--stagger]
+                                           [-c 100] [--plane] [--stagger] [--spread S]
+                                           [--rolling S] [--perf FILE]
 
 The upstream (a separate asyncio process) holds every stream until all n have connected, then
 sends t tokens per stream, one every i ms; each token's text is the CLOCK_MONOTONIC time (ns) at
@@ -20,6 +21,13 @@ Reported: p50/p99/max per-token latency of each path, the added latency (WebSock
 at each percentile), tokens lost, connections the bridge closed, CPU seconds used by tutord and
 by the upstream (/proc/<pid>/stat before and after the streams), and the WebSocket p99 by the
 token's position in its stream (does the tail come from a stream's start, its end, or anywhere).
+By default every stream starts together and ends together, so no stream's start or end work lands
+among other streams' tokens; --spread S starts the streams over S seconds (ends overlap tokens),
+--rolling S posts the n messages evenly over S seconds with each stream starting at once (starts
+and ends overlap tokens: a steady state). --perf FILE records tutord with perf (call graphs) from
+the first message posted to the last llm.done only, so the logins and session creations (argon2id)
+stay out of the profile; the lines "# streaming phase ..." split tutord's CPU between the posts
+and the tokens.
 """
 
 import argparse
@@ -41,7 +49,7 @@ SOURCE = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 # -- the upstream --------------------------------------------------------------------------------
 
-def upstream_main(port, n, tokens, interval_ms, wait_s, stagger):
+def upstream_main(port, n, tokens, interval_ms, wait_s, stagger, spread=0.0):
     arrived = 0
     go = None
 
@@ -68,6 +76,9 @@ def upstream_main(port, n, tokens, interval_ms, wait_s, stagger):
             if stagger:                 #  each stream at its own phase within the interval
                 import random
                 await asyncio.sleep(random.random() * interval_ms / 1000.0)
+            if spread:                  #  streams start (and so end) over spread seconds
+                import random
+                await asyncio.sleep(random.random() * spread)
             for _ in range(tokens):
                 stamp = time.monotonic_ns()
                 data = ('data: {"choices":[{"index":0,"delta":{"content":"%d "}}]}\n\n' % stamp).encode()
@@ -93,14 +104,15 @@ def upstream_main(port, n, tokens, interval_ms, wait_s, stagger):
     asyncio.run(main())
 
 
-def start_upstream(n, tokens, interval, wait_s, stagger=False):
+def start_upstream(n, tokens, interval, wait_s, stagger=False, spread=0.0):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
     p = subprocess.Popen([sys.executable, __file__, "--upstream", str(port), "-n", str(n), "-t",
                           str(tokens), "-i", str(interval), "--wait", str(wait_s)]
-                         + (["--stagger"] if stagger else []),
+                         + (["--stagger"] if stagger else [])
+                         + (["--spread", str(spread)] if spread else []),
                          stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "ready"
     return p, port
@@ -276,7 +288,7 @@ def plane_reader(events, n, conn):
     conn.send(lat)
 
 
-def run_tutord(build, port, n, tokens, clients, plane):
+def run_tutord(build, port, n, tokens, clients, plane, perf=None, rolling=0.0):
     """n streams through tutord to `clients` WebSocket connections (one learner each, the n
     sessions spread over them: the bridge sends a learner's events to that learner's connections;
     a few sessions per connection keep each connection far below the bridge's outbound queue
@@ -345,16 +357,30 @@ def run_tutord(build, port, n, tokens, clients, plane):
             pl.start()
             assert parent.recv() == "ready"
             time.sleep(0.5)         # the slow joiner
+        prof = None
+        if perf:                    # profile the streaming phase only (logins and sessions done)
+            prof = subprocess.Popen(["perf", "record", "-q", "-F", "999", "--call-graph", "dwarf,16384",
+                                     "-p", str(proc.pid), "-o", perf],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)         # perf attaches to every thread
+        print("# streaming phase starts: tutord pid %d, %s" % (proc.pid, time.strftime("%H:%M:%S")),
+              flush=True)
         cpu0 = cpu_seconds(proc.pid)
+        t0 = time.monotonic()
+
+        def post_one(k, owner, sid):
+            if rolling:             # message k at its own time: starts and ends among tokens
+                time.sleep(max(0.0, t0 + rolling * k / n - time.monotonic()))
+            return http(hp, "POST", "/api/v1/tutor/sessions/%s/messages" % sid, owner, {"text": "go"})
 
         def post_all():
             with concurrent.futures.ThreadPoolExecutor(8) as ex:
-                list(ex.map(lambda a: http(hp, "POST", "/api/v1/tutor/sessions/%s/messages" % a[1],
-                                           a[0], {"text": "go"}), zip(owners, sids)))
+                list(ex.map(lambda a: post_one(*a), zip(range(n), owners, sids)))
         poster = threading.Thread(target=post_all)
         poster.start()
         done, deadline = 0, time.monotonic() + 600
         marker = b'"type":"llm.done"'
+        cpu_first = None            # tutord's CPU when the first token arrives: the posts are done
         while done < n and time.monotonic() < deadline:
             ready = sel.select(timeout=30)
             if not ready:
@@ -369,9 +395,17 @@ def run_tutord(build, port, n, tokens, clients, plane):
                 before = len(c.frames)
                 alive = bool(data) and c.feed(data, now)
                 done += sum(1 for _, f in c.frames[before:] if marker in f)
+                if cpu_first is None and len(c.frames) > before:
+                    cpu_first = cpu_seconds(proc.pid)
                 if not alive:
                     sel.unregister(c.sock)
         cpu = cpu_seconds(proc.pid) - cpu0
+        print("# streaming phase ends after %.2f s; tutord CPU %.2f s for the %d posts, %.2f s for "
+              "the %d tokens and their ends" % (time.monotonic() - t0, (cpu_first or cpu0) - cpu0, n,
+                                                 cpu0 + cpu - (cpu_first or cpu0), n * tokens), flush=True)
+        if prof:
+            prof.send_signal(2)
+            prof.wait(60)
         poster.join()
         lat, closed = [], [c.close_reason for c in ws if c.closed]
         per_session = {}            # session -> [(stamp, latency)], for the per-position figure
@@ -413,17 +447,31 @@ def main():
     ap.add_argument("--plane", action="store_true",
                     help="also read the event plane (SUB on TUTORD_EVENTS, its own process) in the "
                          "same run: where the added latency is, before or after the bridge")
+    ap.add_argument("--spread", type=float, default=0.0, metavar="S",
+                    help="each stream starts at a random time within S seconds (so streams end "
+                         "while others stream: the ends' work lands on the token path)")
+    ap.add_argument("--rolling", type=float, default=0.0, metavar="S",
+                    help="post the n messages evenly over S seconds, each stream starting as soon "
+                         "as its call arrives (a steady state: turns start and end while others "
+                         "stream; the upstream does not gather the n calls first)")
+    ap.add_argument("--perf", metavar="FILE",
+                    help="perf record -g (dwarf) tutord during the streaming phase only, into FILE "
+                         "(perf report -i FILE); the logins and session creations are not in it")
     ap.add_argument("--upstream", type=int)
     ap.add_argument("--stagger", action="store_true",
                     help="each stream starts at a random phase of the interval (default: all "
                          "streams write their tokens in the same instant, the worst case)")
     a = ap.parse_args()
     if a.upstream:
-        return upstream_main(a.upstream, a.n, a.t, a.i, a.wait, a.stagger)
-    print("# %s -n %d -t %d -i %d -c %d%s%s (load %s)" % (
+        return upstream_main(a.upstream, a.n, a.t, a.i, a.wait, a.stagger, a.spread)
+    if a.rolling:
+        a.wait = 0                  # no gathering: every stream goes at once
+    print("# %s -n %d -t %d -i %d -c %d%s%s%s%s (load %s)" % (
         " ".join(sys.argv[:1]), a.n, a.t, a.i, a.clients, " --stagger" if a.stagger else "",
+        " --spread %g" % a.spread if a.spread else "",
+        " --rolling %g" % a.rolling if a.rolling else "",
         " --plane" if a.plane else "", " ".join(open("/proc/loadavg").read().split()[:3])))
-    up, port = start_upstream(a.n, a.t, a.i, a.wait, a.stagger)
+    up, port = start_upstream(a.n, a.t, a.i, a.wait, a.stagger, a.spread)
     try:
         c0 = cpu_seconds(up.pid)
         direct = run_direct(port, a.n)
@@ -431,10 +479,11 @@ def main():
     finally:
         up.kill()
         up.wait()
-    up, port = start_upstream(a.n, a.t, a.i, a.wait, a.stagger)
+    up, port = start_upstream(a.n, a.t, a.i, a.wait, a.stagger, a.spread)
     try:
         c0 = cpu_seconds(up.pid)
-        through, done, cpu, closed, plat = run_tutord(a.build, port, a.n, a.t, a.clients, a.plane)
+        through, done, cpu, closed, plat = run_tutord(a.build, port, a.n, a.t, a.clients, a.plane,
+                                                           a.perf, a.rolling)
         up_through = cpu_seconds(up.pid) - c0
     finally:
         up.kill()
