@@ -21,6 +21,10 @@
 #define TD_ANA_MAX_ACH    256
 #define TD_ANA_MAX_LEVELS 100
 #define TD_ANA_NAME       64
+//  One logical upstream LLM call (any purpose): accounting for the org's activity only. It is
+//  logged like every event but earns no XP, counts in no learner figure and is not exported
+//  as xAPI (ANALYTICS.md §1 "LLM usage").
+#define TD_ANA_USAGE_TYPE "llm.usage"
 
 //  ---------------------------------------------------------------------------------------------
 //  Definitions (td_analytics_defs.c)
@@ -145,7 +149,9 @@ int td_ana_sub_start (td_actor_t *actor);
 //  -1 when the database is unreachable (the caller keeps them all for a retry).
 int td_ana_ingest_batch (td_actor_t *actor, zchunk_t **chunks, size_t n);
 void td_ana_retry_tick (td_actor_t *actor);
-//  Whether the actor listens to an event of this topic (its SUB prefixes and the rules' types).
+//  Whether the actor listens to an event of this topic: its types (exactly; a name ending in '.'
+//  as a prefix) and the rules' types. The SUB socket filters by prefix only, so every event
+//  received is checked with this too ("llm.usage" must not take "llm.usage_daily").
 bool td_ana_wanted (td_actor_t *actor, const char *topic, size_t len);
 #define TD_ANA_SEEN_MAX 200000
 void td_ana_seen_key (const char *source, const char *id, char *key, size_t size);

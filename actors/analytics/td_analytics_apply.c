@@ -108,8 +108,8 @@ int
 td_ana_apply (td_actor_t *actor, PGconn *conn, const td_ana_event_t *ev, json_t *out)
 {
     const td_ana_defs_t *defs = td_ana_state (actor)->defs;
-    if (!ev->user || !*ev->user || !defs)
-        return 0;
+    if (!ev->user || !*ev->user || !defs || !strcmp (ev->type, TD_ANA_USAGE_TYPE))
+        return 0;               //  usage is accounting: no XP, no learner figure
     char seq [24];
     snprintf (seq, sizeof seq, "%lld", (long long) ev->seq);
     const char *org = ev->org && *ev->org? ev->org: NULL;

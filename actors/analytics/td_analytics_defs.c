@@ -88,6 +88,8 @@ s_rules (td_ana_defs_t *d, const json_t *arr, td_error_t *err)
         rule->xp = (int) xp;
         if (!td_event_type_valid (rule->type))
             return s_fail (err, "type", "a rule's type must be an event type such as grade.result");
+        if (!strcmp (rule->type, TD_ANA_USAGE_TYPE))
+            return s_fail (err, "type", "llm.usage is accounting, not learning: it earns no XP");
         for (size_t j = 0; j < i; j++)
             if (!strcmp (d->rules [j].id, rule->id))
                 return s_fail (err, "id", "rule ids must be unique");

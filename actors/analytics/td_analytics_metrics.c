@@ -18,6 +18,8 @@
  *    false, by kind and item_id: grammar topics among them), with how many learners each hit.
  *  Submissions are read from grade.result events of the cohort's org (not from XP rules);
  *  practice answers carry no org, so a learner's are counted in every cohort of theirs.
+ *  "Events" here are learner events: analytics.* (derived) and llm.usage (accounting of an
+ *  upstream LLM call) count neither for inactivity nor for time spent.
  */
 #include <string.h>
 #include "td_analytics.h"
@@ -43,6 +45,7 @@
     "  LEFT JOIN analytics_learners l ON l.user_id = u.id " \
     "  CROSS JOIN LATERAL (SELECT max (e.at) AS last_event FROM analytics_events e " \
     "    WHERE e.user_id = u.id AND e.type NOT LIKE 'analytics.%' " \
+    "      AND e.type <> '" TD_ANA_USAGE_TYPE "' " \
     "      AND (e.org_id = $2 OR e.org_id IS NULL)) ev " \
     "  CROSS JOIN LATERAL (SELECT " \
     "      (coalesce (sum (x.gap), 0) / 60)::bigint AS active_minutes, " \
@@ -50,6 +53,7 @@
     "        AS active_minutes_7 " \
     "    FROM (SELECT e.at, extract (epoch FROM e.at - lag (e.at) OVER (ORDER BY e.at, e.seq)) AS gap " \
     "          FROM analytics_events e WHERE e.user_id = u.id AND e.type NOT LIKE 'analytics.%' " \
+    "            AND e.type <> '" TD_ANA_USAGE_TYPE "' " \
     "            AND (e.org_id = $2 OR e.org_id IS NULL)) x " \
     "    WHERE x.gap < 300) tm " \
     "  CROSS JOIN LATERAL (SELECT " \

@@ -9,7 +9,8 @@
  *  memory (bounded) and retried by the tick; an event PostgreSQL refuses for its content (a
  *  malformed time, say) is dropped with a warning, as retrying it would never succeed.
  *  The analytics.* events an event causes are published after COMMIT (best effort, like every
- *  event), and are in the log for GET /api/v1/events.
+ *  event), and are in the log for GET /api/v1/events. The SUB filters by prefix, so each event
+ *  is also checked against the exact types (td_ana_wanted): llm.usage, not llm.usage_daily.
  */
 #include <string.h>
 #include "td_analytics.h"
@@ -23,8 +24,18 @@
 //  Types the actor always listens to; the rules' types are added to these.
 static const char *s_prefixes [] = {
     "grade.result", "srs.reviewed", "catalog.progress", "catalog.lesson_completed",
-    "catalog.course_completed", "session.", "llm.done", NULL
+    "catalog.course_completed", "session.", "llm.done", TD_ANA_USAGE_TYPE, NULL
 };
+
+//  topic [0..len) is type (exactly), or starts with it when type ends with '.'.
+static bool
+s_matches (const char *type, const char *topic, size_t len)
+{
+    size_t n = strlen (type);
+    if (n > 0 && type [n - 1] == '.')
+        return n <= len && !memcmp (topic, type, n);
+    return n == len && !memcmp (topic, type, n);
+}
 
 static void
 s_on_event (td_actor_t *actor, zsock_t *sock)
@@ -40,7 +51,8 @@ s_on_event (td_actor_t *actor, zsock_t *sock)
             break;
         zframe_t *type = zmsg_first (msg);
         zframe_t *body = zmsg_next (msg);
-        if (type && body && zmsg_size (msg) == 2) {
+        if (type && body && zmsg_size (msg) == 2
+        &&  td_ana_wanted (actor, (const char *) zframe_data (type), zframe_size (type))) {
             batch [n] = zchunk_new (zframe_data (body), zframe_size (body));
             if (batch [n])
                 n++;
@@ -65,13 +77,11 @@ td_ana_wanted (td_actor_t *actor, const char *topic, size_t len)
 {
     td_ana_state_t *st = td_ana_state (actor);
     for (int i = 0; s_prefixes [i]; i++)
-        if (strlen (s_prefixes [i]) <= len && !memcmp (topic, s_prefixes [i], strlen (s_prefixes [i])))
+        if (s_matches (s_prefixes [i], topic, len))
             return true;
-    for (size_t i = 0; st->defs && i < st->defs->rule_count; i++) {
-        const char *t = st->defs->rules [i].type;
-        if (strlen (t) <= len && !memcmp (topic, t, strlen (t)))
+    for (size_t i = 0; st->defs && i < st->defs->rule_count; i++)
+        if (s_matches (st->defs->rules [i].type, topic, len))
             return true;
-    }
     return false;
 }
 

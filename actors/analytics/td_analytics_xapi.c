@@ -91,7 +91,8 @@ td_ana_xapi (td_actor_t *self, td_call_t *call)
         "        $3::text || '/xapi/event-type', e.type, $3::text || '/xapi/org', e.org_id)), "
         "    'timestamp', to_char (e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))) s "
         "  FROM analytics_events e WHERE e.org_id = $1 AND e.user_id IS NOT NULL "
-        "    AND e.type <> 'analytics.xp' AND e.type NOT LIKE 'session.sentinel%' "
+        "    AND e.type <> 'analytics.xp' AND e.type <> '" TD_ANA_USAGE_TYPE "' "
+        "    AND e.type NOT LIKE 'session.sentinel%' "
         "    AND e.seq > $4::bigint AND ($2::timestamptz IS NULL OR e.at > $2::timestamptz) "
         "  ORDER BY e.seq LIMIT $5::bigint) x", 5, pq, &failed);
     if (!rows)

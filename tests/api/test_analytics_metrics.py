@@ -3,7 +3,8 @@
 Why: mentors and admins act on these figures (who is stuck, which exercise nobody passes, what the
 org spends on models), so each is checked against a scripted history whose answer is worked out by
 hand: completion per task, time spent from the gaps between events, stuck and inactive learners,
-failing test cases and grammar topics, active learners and LLM tokens by model; the same history
+failing test cases and grammar topics, active learners and LLM tokens by model and purpose (from
+llm.usage only, so a turn's llm.done and llm.usage count once); the same history
 delivered twice gives the same figures; and who may see what (403 / 404 as IDENTITY.md says).
 """
 
@@ -45,6 +46,17 @@ def history(w):
                                 "usage": {"prompt_tokens": 10, "completion_tokens": 20}}, A),
         ("llm.done", me, m(1), {"model": "m2", "ok": True,
                                 "usage": {"prompt_tokens": 5, "completion_tokens": 5}}, A),
+        # ... and their llm.usage (tokens are counted from these only: once), plus a hint;
+        # usage is accounting, so it changes neither the time spent nor who is active
+        ("llm.usage", me, m(2), {"purpose": "tutor", "provider": "openai", "model": "m1",
+                                 "ok": True, "prompt_tokens": 10, "completion_tokens": 20}, A),
+        ("llm.usage", me, m(2), {"purpose": "tutor", "provider": "openai", "model": "m1",
+                                 "ok": True, "prompt_tokens": 10, "completion_tokens": 20}, A),
+        ("llm.usage", me, m(1), {"purpose": "tutor", "provider": "openai", "model": "m2",
+                                 "ok": True, "prompt_tokens": 5, "completion_tokens": 5}, A),
+        ("llm.usage", other, m(0.5), {"purpose": "hint", "provider": "openai", "model": "m2",
+                                      "ok": False, "prompt_tokens": 3, "completion_tokens": 0,
+                                      "error": "timeout"}, A),
     ]
     return evs, x, y
 
@@ -90,9 +102,19 @@ def check_figures(w, x, y):
     assert u["org_id"] == A and u["days"] == 30
     assert u["active_learners"] == {"day": 1, "week": 1, "month": 1}, u
     assert (u["learners"], u["submissions"], u["accepted"], u["reviews"]) == (1, 4, 1, 1), u
-    assert u["llm"] == {"turns": 3, "by_model": [
-        {"model": "m1", "turns": 2, "prompt_tokens": 20, "completion_tokens": 40},
-        {"model": "m2", "turns": 1, "prompt_tokens": 5, "completion_tokens": 5}]}, u
+    assert u["llm"] == {
+        "turns": 3, "requests": 4, "errors": 1, "prompt_tokens": 28, "completion_tokens": 45,
+        "total_tokens": 73,
+        "by_model": [
+            {"model": "m1", "turns": 2, "requests": 2, "errors": 0, "prompt_tokens": 20,
+             "completion_tokens": 40, "total_tokens": 60},
+            {"model": "m2", "turns": 1, "requests": 2, "errors": 1, "prompt_tokens": 8,
+             "completion_tokens": 5, "total_tokens": 13}],
+        "by_purpose": [
+            {"purpose": "hint", "requests": 1, "errors": 1, "prompt_tokens": 3,
+             "completion_tokens": 0, "total_tokens": 3},
+            {"purpose": "tutor", "requests": 3, "errors": 0, "prompt_tokens": 25,
+             "completion_tokens": 45, "total_tokens": 70}]}, u
     u = get(w, "key_a", "/api/v1/orgs/%s/activity?days=60" % A)
     assert (u["learners"], u["submissions"], u["accepted"]) == (2, 6, 2), u
     assert u["active_learners"]["month"] == 1, u

@@ -198,6 +198,10 @@ test_bad_definitions (void **state)
         { "{\"xp_rules\": [{\"id\": \"a\", \"type\": \"grade\", \"xp\": 1}], \"levels\": [0],"
           " \"streak\": {\"freeze_every\": 0, \"freeze_max\": 0}, \"heatmap\": [1,2,3,4],"
           " \"achievements\": []}", "type" },
+        //  llm.usage is accounting: a rule paying XP for it is refused
+        { "{\"xp_rules\": [{\"id\": \"a\", \"type\": \"llm.usage\", \"xp\": 1}], \"levels\": [0],"
+          " \"streak\": {\"freeze_every\": 0, \"freeze_max\": 0}, \"heatmap\": [1,2,3,4],"
+          " \"achievements\": []}", "type" },
         { "{\"xp_rules\": [{\"id\": \"a\", \"type\": \"grade.result\", \"xp\": -1}], \"levels\": [0],"
           " \"streak\": {\"freeze_every\": 0, \"freeze_max\": 0}, \"heatmap\": [1,2,3,4],"
           " \"achievements\": []}", "xp_rules[0].xp" },
