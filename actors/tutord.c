@@ -103,6 +103,10 @@ main (int argc, char *argv [])
     signal (SIGPIPE, SIG_IGN);
     if (cfg.malloc_tuned)
         s_tune_malloc ();
+    //  libzmq's I/O threads carry every tcp peer's frames (actors of other hosts, analysts,
+    //  tutorctl); one was the broker's bottleneck over tcp (tools/bench/README.md, bench_broker
+    //  with BENCH_IO_THREADS). inproc traffic does not use them.
+    zsys_set_io_threads ((size_t) cfg.io_threads);
     zsys_init ();                   //  installs czmq's SIGINT/SIGTERM handler (zsys_interrupted)
     zsys_set_logstream (NULL);
     td_info ("tutord", NULL, "starting %s (var %s, http %s:%d)", TUTORD_VERSION, cfg.var_dir,

@@ -318,6 +318,8 @@ td_config_load (td_config_t *cfg, char *errbuf, size_t errlen)
         return s_fail (errbuf, errlen, "TUTORD_GRADER_WORKERS must be a number of runners from 1 to 16");
     if (s_get_int ("TUTORD_SRS_WORKERS", 2, 1, 16, &cfg->srs_workers))
         return s_fail (errbuf, errlen, "TUTORD_SRS_WORKERS must be a number of srs actors from 1 to 16");
+    if (s_get_int ("TUTORD_IO_THREADS", 2, 1, 16, &cfg->io_threads))
+        return s_fail (errbuf, errlen, "TUTORD_IO_THREADS must be a number of threads from 1 to 16");
     if (s_get_int ("TUTORD_HEARTBEAT_MS", 1000, 50, 60000, &cfg->heartbeat_ms))
         return s_fail (errbuf, errlen, "TUTORD_HEARTBEAT_MS must be milliseconds from 50 to 60000");
     if (s_get_int ("TUTORD_REQUEST_TIMEOUT_MS", 30000, 100, 3600000, &cfg->request_timeout_ms))
@@ -367,6 +369,7 @@ td_config_usage (FILE *out)
 "  TUTORD_DRAIN_MS            5000                   how long SIGTERM waits for in-flight requests\n"
 "  TUTORD_GRADER_WORKERS      (one per core)         sandbox runners of a grader, 1 to 16\n"
 "  TUTORD_SRS_WORKERS         2                      srs actors (each one connection, one review at a time)\n"
+"  TUTORD_IO_THREADS          2                      libzmq I/O threads (tcp peers: other hosts, analysts)\n"
 "  TUTORD_HEARTBEAT_MS        1000                   broker/worker heartbeat (liveness 3)\n"
 "  TUTORD_REQUEST_TIMEOUT_MS  30000                  deadline the bridge gives each request\n"
 "  TUTORD_LOG_LEVEL           info                   debug, info, warn, error\n"

@@ -39,6 +39,7 @@ typedef struct {
     int drain_ms;                   //  TUTORD_DRAIN_MS: bounded drain on SIGTERM (default 5000)
     int grader_workers;             //  TUTORD_GRADER_WORKERS: sandbox runners (default: one per core)
     int srs_workers;                //  TUTORD_SRS_WORKERS: srs actors in this process (default 2)
+    int io_threads;                 //  TUTORD_IO_THREADS: libzmq I/O threads (default 2)
     bool malloc_tuned;              //  TUTORD_MALLOC: tuned (default) or default (glibc's own)
     int heartbeat_ms;               //  TUTORD_HEARTBEAT_MS (default 1000), liveness 3
     int request_timeout_ms;         //  TUTORD_REQUEST_TIMEOUT_MS: deadline the bridge sets (default 30000)

@@ -16,6 +16,8 @@
  *
  *  Usage: bench_broker [-n requests] [-w window] [-s body bytes] [-t inproc|tcp|both] [-r runs]
  *                      [-m merge max bytes] [-o broker|floor|zmsg: one path only, for profiling]
+ *  BENCH_IO_THREADS (1..16, default 2 as TUTORD_IO_THREADS): libzmq I/O threads of the process,
+ *  shared by the floor and the broker path.
  */
 #include <czmq.h>
 #include <getopt.h>
@@ -537,7 +539,14 @@ main (int argc, char *argv [])
     }
     if (merge_max >= 0)
         td_wire_set_merge_max ((size_t) merge_max);
-    if (getenv ("BENCH_IO_THREADS")) zsys_set_io_threads ((size_t) atoi (getenv ("BENCH_IO_THREADS")));
+    //  libzmq I/O threads, for the floor and the broker alike: tutord's default
+    //  (TUTORD_IO_THREADS, 2) unless BENCH_IO_THREADS says otherwise
+    int io_threads = getenv ("BENCH_IO_THREADS")? atoi (getenv ("BENCH_IO_THREADS")): 2;
+    if (io_threads < 1 || io_threads > 16) {
+        fprintf (stderr, "bench_broker: BENCH_IO_THREADS must be 1 to 16\n");
+        return 2;
+    }
+    zsys_set_io_threads ((size_t) io_threads);
     zsys_init ();
     zsys_set_linger (0);
     srandom ((unsigned) (getpid () ^ zclock_usecs ()));    //  distinct ports per process
@@ -548,8 +557,8 @@ main (int argc, char *argv [])
     printf ("\n# %d requests per run, window %d, body %zu bytes (bin), median of %d interleaved runs\n",
             n, window, body_size, repeats);
     printf ("# broker path: bodies up to %zu bytes merged with their header (one frame per hop)"
-            ", larger split; %s I/O thread(s); load average %s\n", td_wire_merge_max (),
-            getenv ("BENCH_IO_THREADS")? getenv ("BENCH_IO_THREADS"): "1", s_loadavg ());
+            ", larger split; %d I/O thread(s); load average %s\n", td_wire_merge_max (),
+            io_threads, s_loadavg ());
     printf ("# floor: lean ROUTER->ROUTER relay (libzmq messages, batched); zmsg: the same relay "
             "written with zmsg_recv/zmsg_send\n");
     printf ("%-9s %-7s %10s %12s %9s %9s %7s\n",
