@@ -288,6 +288,23 @@ def plane_reader(events, n, conn):
     conn.send(lat)
 
 
+def start_tutord(build, env, var):
+    """Start build/tutord with env (its output in var/tutord.out) and wait, 60 s at most, until
+    its /health answers 200; the process, which the caller stops."""
+    with open(os.path.join(var, "tutord.out"), "wb") as log:
+        proc = subprocess.Popen([os.path.join(build, "tutord")], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        try:
+            if http(env["TUTORD_HTTP"], "GET", "/health")[0] == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return proc
+
+
 def run_tutord(build, port, n, tokens, clients, plane, perf=None, rolling=0.0):
     """n streams through tutord to `clients` WebSocket connections (one learner each, the n
     sessions spread over them: the bridge sends a learner's events to that learner's connections;
@@ -306,17 +323,8 @@ def run_tutord(build, port, n, tokens, clients, plane, perf=None, rolling=0.0):
                TUTORD_LLM_GRADE_MS="0", TUTORD_LOGIN_MAX_PER_IP="100000")
     subprocess.run([os.path.join(build, "tutorctl"), "migrate", os.path.join(SOURCE, "schema")],
                    env=env, check=True, capture_output=True)
-    log = open(os.path.join(var, "tutord.out"), "wb")
-    proc = subprocess.Popen([os.path.join(build, "tutord")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = start_tutord(build, env, var)
     try:
-        end = time.monotonic() + 60
-        while time.monotonic() < end:
-            try:
-                if http(hp, "GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
         pw = "bench password 123"
 
         def learner(k):

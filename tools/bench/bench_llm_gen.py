@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(SOURCE, "tests", "api"))
-from bench_llm import cpu_seconds, free_port, http, pct      # noqa: E402
+from bench_llm import cpu_seconds, free_port, http, pct, start_tutord  # noqa: E402
 from fake_llm import FakeLLM, openai_stream                   # noqa: E402
 
 EXERCISE = json.dumps({"type": "single", "prompt": "Ich gebe ___ Mann das Buch.",
@@ -83,19 +83,10 @@ def run_tutord(build, fake, jobs, pieces):
                          env=env, capture_output=True, text=True)
     if res.returncode != 0:
         sys.exit("tutorctl migrate failed (use a fresh TUTORD_DB): %s" % res.stderr.strip())
-    log = open(os.path.join(var, "tutord.out"), "wb")
-    proc = subprocess.Popen([os.path.join(build, "tutord")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = start_tutord(build, env, var)
     ctx = zmq.Context()
     sub = ctx.socket(zmq.SUB)
     try:
-        end = time.monotonic() + 60
-        while time.monotonic() < end:
-            try:
-                if http(hp, "GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
         pw = "bench password 123"
 
         def org(k):
