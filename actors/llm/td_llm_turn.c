@@ -17,12 +17,8 @@
 td_llm_turn_t *
 td_llm_turn_of (td_llm_t *llm, const char *session)
 {
-    if (llm->turn_index)
-        return (td_llm_turn_t *) zhashx_lookup (llm->turn_index, session);
-    for (td_llm_turn_t *t = llm->turns; t; t = t->next)
-        if (strcmp (t->session, session) == 0)
-            return t;
-    return NULL;
+    //  the index is made with the actor (llm.c refuses to start without it)
+    return (td_llm_turn_t *) zhashx_lookup (llm->turn_index, session);
 }
 
 void
@@ -33,7 +29,7 @@ td_llm_turn_link (td_llm_t *llm, td_llm_turn_t *t)
     if (llm->turns)
         llm->turns->prev = t;
     llm->turns = t;
-    if (*t->session && llm->turn_index)
+    if (*t->session)
         zhashx_update (llm->turn_index, t->session, t);
 }
 
@@ -94,7 +90,7 @@ td_llm_turn_free (td_llm_turn_t *t)
     if (t->next)
         t->next->prev = t->prev;
     t->next = t->prev = NULL;
-    if (*t->session && llm->turn_index && zhashx_lookup (llm->turn_index, t->session) == t)
+    if (*t->session && zhashx_lookup (llm->turn_index, t->session) == t)
         zhashx_delete (llm->turn_index, t->session);
     json_decref (t->item);
     free (t->text);
