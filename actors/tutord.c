@@ -121,7 +121,7 @@ main (int argc, char *argv [])
     snprintf (events_out, sizeof events_out, "@%s,@%s", TD_INPROC_EVENTS, cfg.events);
     td_broker_args_t broker_args = {
         .request_endpoints = request_eps, .events_in = events_in, .events_out = events_out,
-        .heartbeat_ms = cfg.heartbeat_ms
+        .heartbeat_ms = cfg.heartbeat_ms, .journal_skip = cfg.journal_skip
     };
     if (cfg.run_broker) {
         broker = zactor_new (td_broker_actor, &broker_args);

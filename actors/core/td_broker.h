@@ -26,6 +26,7 @@ typedef struct {
     const char *request_endpoints;  //  zsock_attach list, e.g. "@inproc://tutord-broker,@tcp://127.0.0.1:5555"
     const char *events_in;          //  XSUB binds, e.g. "@inproc://tutord-events-in,@tcp://127.0.0.1:5557"
     const char *events_out;         //  XPUB binds, e.g. "@inproc://tutord-events,@tcp://127.0.0.1:5556"
+    const char *journal_skip;       //  type prefixes the event journal leaves out; NULL -> TD_JOURNAL_SKIP_DEFAULT
     int heartbeat_ms;               //  0 -> TD_HEARTBEAT_MS
     int liveness;                   //  0 -> TD_LIVENESS
     int queue_limit;                //  queued requests per service before 503; 0 -> 10000

@@ -62,6 +62,27 @@ s_get_int (const char *name, int dflt, int lo, int hi, int *out)
     return 0;
 }
 
+//  TUTORD_EVENTS_JOURNAL_SKIP: "" or up to TD_JOURNAL_SKIP_MAX comma-separated event type
+//  prefixes of 1 to TD_JOURNAL_SKIP_LEN characters from [a-z0-9_.-] each.
+static bool
+s_journal_skip_valid (const char *list)
+{
+    int count = 0;
+    for (const char *p = list; *p; ) {
+        size_t n = strcspn (p, ",");
+        if (n == 0 || n > TD_JOURNAL_SKIP_LEN || ++count > TD_JOURNAL_SKIP_MAX)
+            return false;
+        for (size_t i = 0; i < n; i++)
+            if (!((p [i] >= 'a' && p [i] <= 'z') || (p [i] >= '0' && p [i] <= '9')
+               || p [i] == '_' || p [i] == '.' || p [i] == '-'))
+                return false;
+        p += n;
+        if (*p == ',' && *++p == 0)
+            return false;           //  a trailing comma
+    }
+    return true;
+}
+
 //  A ZeroMQ endpoint we accept from configuration: tcp://host:port or ipc://path.
 static bool
 s_endpoint_valid (const char *ep)
@@ -320,6 +341,14 @@ td_config_load (td_config_t *cfg, char *errbuf, size_t errlen)
         return s_fail (errbuf, errlen, "TUTORD_SRS_WORKERS must be a number of srs actors from 1 to 16");
     if (s_get_int ("TUTORD_IO_THREADS", 2, 1, 16, &cfg->io_threads))
         return s_fail (errbuf, errlen, "TUTORD_IO_THREADS must be a number of threads from 1 to 16");
+    const char *skip = getenv ("TUTORD_EVENTS_JOURNAL_SKIP");   //  set but empty: skip none
+    int skip_len = snprintf (cfg->journal_skip, sizeof cfg->journal_skip, "%s",
+                             skip? skip: TD_JOURNAL_SKIP_DEFAULT);
+    if (skip_len < 0 || (size_t) skip_len >= sizeof cfg->journal_skip
+    ||  !s_journal_skip_valid (cfg->journal_skip))
+        return s_fail (errbuf, errlen, "TUTORD_EVENTS_JOURNAL_SKIP must be up to %d comma-separated "
+                       "event type prefixes of [a-z0-9_.-] (at most %d characters each), or empty",
+                       TD_JOURNAL_SKIP_MAX, TD_JOURNAL_SKIP_LEN);
     if (s_get_int ("TUTORD_HEARTBEAT_MS", 1000, 50, 60000, &cfg->heartbeat_ms))
         return s_fail (errbuf, errlen, "TUTORD_HEARTBEAT_MS must be milliseconds from 50 to 60000");
     if (s_get_int ("TUTORD_REQUEST_TIMEOUT_MS", 30000, 100, 3600000, &cfg->request_timeout_ms))
@@ -421,6 +450,7 @@ td_config_usage (FILE *out)
 "  TUTORD_ANALYTICS_LEAGUE_PROMOTE 7                 promoted at the week's end\n"
 "  TUTORD_ANALYTICS_LEAGUE_DEMOTE 5                  demoted at the week's end\n"
 "  TUTORD_EVENTS_JOURNAL      1                      journal every event in PostgreSQL (needs TUTORD_DB)\n"
+"  TUTORD_EVENTS_JOURNAL_SKIP llm.delta              type prefixes the journal leaves out (\"\" = none)\n"
 "Catalog (actors/catalog/CATALOG.md):\n"
 "  TUTORD_CARDS_SWEEP_MS      10000                  resend enrolments whose srs cards are behind\n"
 "Trainer (actors/trainer/TRAINER.md):\n"

@@ -15,6 +15,11 @@
 #define TD_INPROC_BROKER     "inproc://tutord-broker"
 #define TD_INPROC_EVENTS_IN  "inproc://tutord-events-in"
 #define TD_INPROC_EVENTS     "inproc://tutord-events"
+//  Event types the journal leaves out by default: a tutor answer's fragments (its whole text is
+//  stored with the session and announced by llm.done), one row per token otherwise.
+#define TD_JOURNAL_SKIP_DEFAULT "llm.delta"
+#define TD_JOURNAL_SKIP_MAX  16     //  prefixes in TUTORD_EVENTS_JOURNAL_SKIP
+#define TD_JOURNAL_SKIP_LEN  64     //  bytes in one of them
 
 typedef struct {
     char var_dir [PATH_MAX];        //  TUTORD_VAR, absolute (default ./var)
@@ -40,6 +45,7 @@ typedef struct {
     int grader_workers;             //  TUTORD_GRADER_WORKERS: sandbox runners (default: one per core)
     int srs_workers;                //  TUTORD_SRS_WORKERS: srs actors in this process (default 2)
     int io_threads;                 //  TUTORD_IO_THREADS: libzmq I/O threads (default 2)
+    char journal_skip [1100];       //  TUTORD_EVENTS_JOURNAL_SKIP: type prefixes not journaled (default llm.delta)
     bool malloc_tuned;              //  TUTORD_MALLOC: tuned (default) or default (glibc's own)
     int heartbeat_ms;               //  TUTORD_HEARTBEAT_MS (default 1000), liveness 3
     int request_timeout_ms;         //  TUTORD_REQUEST_TIMEOUT_MS: deadline the bridge sets (default 30000)

@@ -11,6 +11,7 @@
 #include "td_evproxy.h"
 #include <stdlib.h>
 #include <string.h>
+#include "td_config.h"
 #include "td_evjournal.h"
 #include "td_log.h"
 
@@ -21,12 +22,29 @@ struct td_evproxy {
     zsock_t *xsub;                  //  handed to the actor thread once it runs
     zsock_t *xpub;
     td_evjournal_t *journal;        //  NULL when off
+    //  Type prefixes the journal leaves out (TUTORD_EVENTS_JOURNAL_SKIP)
+    char skip [TD_JOURNAL_SKIP_MAX][TD_JOURNAL_SKIP_LEN + 1];
+    size_t skip_len [TD_JOURNAL_SKIP_MAX];
+    int skips;
 };
 
+//  True when the journal leaves events of this topic out.
+static bool
+s_skipped (const td_evproxy_t *self, zmq_msg_t *topic)
+{
+    const char *data = (const char *) zmq_msg_data (topic);
+    size_t size = zmq_msg_size (topic);
+    for (int i = 0; i < self->skips; i++)
+        if (size >= self->skip_len [i] && memcmp (data, self->skip [i], self->skip_len [i]) == 0)
+            return true;
+    return false;
+}
+
 //  Move one whole multipart message from src to dst. 0, or -1 when nothing was waiting. With a
-//  journal (push set), a two-part event [topic, body] is also offered to it.
+//  journal (push set), a two-part event [topic, body] is also offered to it unless its topic
+//  is one the journal skips.
 static int
-s_move (void *src, void *dst, td_evjournal_t *journal, zsock_t *push)
+s_move (const td_evproxy_t *self, void *src, void *dst, zsock_t *push)
 {
     bool first = true, more = true;
     int parts = 0;
@@ -43,11 +61,14 @@ s_move (void *src, void *dst, td_evjournal_t *journal, zsock_t *push)
         first = false;
         more = zmq_msg_more (&part);
         parts++;
+        if (push && parts == 1 && more && s_skipped (self, &part))
+            push = NULL;            //  not this one
+        else
         if (push && parts == 1 && more)
             zmq_msg_copy (&topic, &part);
         else
         if (push && parts == 2 && !more)
-            td_evjournal_offer (journal, push, &topic, &part);
+            td_evjournal_offer (self->journal, push, &topic, &part);
         if (zmq_msg_send (&part, dst, more? ZMQ_SNDMORE: 0) < 0)
             zmq_msg_close (&part);  //  dropped (no subscriber / HWM): best-effort
     }
@@ -82,9 +103,9 @@ s_proxy (zsock_t *pipe, void *args)
         void *which = zpoller_wait (poller, -1);
         if (which == pipe && td_evjournal_pipe_stop (pipe))
             break;
-        for (int i = 0; i < BATCH && s_move (xsub, xpub, self->journal, push) == 0; i++)
+        for (int i = 0; i < BATCH && s_move (self, xsub, xpub, push) == 0; i++)
             ;
-        for (int i = 0; i < BATCH && s_move (xpub, xsub, NULL, NULL) == 0; i++)
+        for (int i = 0; i < BATCH && s_move (self, xpub, xsub, NULL) == 0; i++)
             ;
     }
     zsock_destroy (&push);
@@ -92,11 +113,22 @@ s_proxy (zsock_t *pipe, void *args)
 }
 
 td_evproxy_t *
-td_evproxy_new (const char *events_in, const char *events_out)
+td_evproxy_new (const char *events_in, const char *events_out, const char *journal_skip)
 {
     td_evproxy_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    //  The list was checked by td_config; here it is only split (and bounded)
+    const char *p = journal_skip? journal_skip: TD_JOURNAL_SKIP_DEFAULT;
+    while (*p && self->skips < TD_JOURNAL_SKIP_MAX) {
+        size_t n = strcspn (p, ",");
+        if (n > 0 && n <= TD_JOURNAL_SKIP_LEN) {
+            memcpy (self->skip [self->skips], p, n);
+            self->skip [self->skips][n] = 0;
+            self->skip_len [self->skips++] = n;
+        }
+        p += n + (p [n] == ',');
+    }
     self->xsub = zsock_new (ZMQ_XSUB);
     self->xpub = zsock_new (ZMQ_XPUB);
     if (self->xpub)

@@ -193,3 +193,60 @@ def test_journal_bound_drops_and_counts(tutord_factory, private_pg):  # noqa: F8
         assert 100000 - 50 <= rows <= 100000, rows
     finally:
         pub.close()
+
+
+def _journal_publish(t, topics, tag):
+    """Publish one event of each topic on t's plane; returns the PUB socket (caller closes)."""
+    import msgpack
+    import zmq
+    pub = zmq.Context.instance().socket(zmq.PUB)
+    pub.setsockopt(zmq.LINGER, 0)
+    pub.connect(t.events_in)
+
+    def send():
+        for topic in topics:
+            env = {"id": "%s-%s" % (tag, uuid.uuid4().hex), "type": topic,
+                   "source": "tutord/test", "time": _now(), "org": None, "user": None,
+                   "subject": None, "data": {"tag": tag}}
+            pub.send_multipart([topic.encode(), msgpack.packb(env, use_bin_type=True)])
+    return pub, send
+
+
+def _journaled(pg, tag):
+    rows = pg.psql("SELECT DISTINCT topic FROM events_journal WHERE encode (body, 'escape') "
+                   "LIKE '%%%s-%%' ORDER BY 1" % tag)
+    return [r for r in rows.split("\n") if r]
+
+
+def test_journal_leaves_out_skipped_types(tutord_factory, private_pg):  # noqa: F811
+    """Token fragments (llm.delta) are not journaled by default: one row per token would be the
+    journal's bulk and nobody replays them (the whole answer is stored with the session and
+    announced by llm.done). TUTORD_EVENTS_JOURNAL_SKIP sets the list ("" journals everything);
+    a prefix skips every type it begins; other events are journaled as before."""
+    pg = private_pg
+    topics = ["llm.delta", "llm.done", "llm.deltax", "test.skip.a", "test.skipped", "train.metrics"]
+    cases = [({}, ["llm.done", "test.skip.a", "test.skipped", "train.metrics"]),
+             ({"TUTORD_EVENTS_JOURNAL_SKIP": "test.skip.,train.metrics"},
+              ["llm.delta", "llm.deltax", "llm.done", "test.skipped"]),
+             ({"TUTORD_EVENTS_JOURNAL_SKIP": ""}, sorted(topics))]
+    for env, want in cases:
+        tag = uuid.uuid4().hex[:12]
+        t = tutord_factory(wait_s=5, TUTORD_DB=pg.conninfo, TUTORD_ACTORS="broker,web", **env)
+        pub, send = _journal_publish(t, topics, tag)
+        try:
+            # the proxy's upstream subscription reaches this publisher some time after it
+            # connects: send until something is journaled; then once more, then a sentinel
+            # on the same socket: the plane and the journal keep one publisher's order, so
+            # once the sentinel is in, so is everything sent before it
+            _wait("nothing was journaled", lambda: send() or _journaled(pg, tag))
+            send()
+            pub.send_multipart([b"test.sentinel", __import__("msgpack").packb(
+                {"id": "%s-end" % tag, "type": "test.sentinel", "source": "tutord/test",
+                 "time": _now(), "org": None, "user": None, "subject": None, "data": None},
+                use_bin_type=True)])
+            _wait("the sentinel was not journaled", lambda: "test.sentinel" in _journaled(pg, tag))
+            got = [x for x in _journaled(pg, tag) if x != "test.sentinel"]
+            assert got == want, (env, got)
+        finally:
+            pub.close()
+            t.stop()

@@ -257,7 +257,13 @@ def test_bad_configuration_names_the_variable(tutord_factory, harness):
                         ("TUTORD_BROKER", "udp://x:1"), ("TUTORD_PYTHON", "python3"),
                         ("TUTORD_SRS_WORKERS", "0"), ("TUTORD_SRS_WORKERS", "17"),
                         ("TUTORD_MALLOC", "fast"), ("TUTORD_IO_THREADS", "0"),
-                        ("TUTORD_IO_THREADS", "many")]:
+                        ("TUTORD_IO_THREADS", "many"),
+                        ("TUTORD_EVENTS_JOURNAL_SKIP", "LLM.delta"),
+                        ("TUTORD_EVENTS_JOURNAL_SKIP", "llm.delta,"),
+                        ("TUTORD_EVENTS_JOURNAL_SKIP", "a,,b"),
+                        ("TUTORD_EVENTS_JOURNAL_SKIP", "llm delta"),
+                        ("TUTORD_EVENTS_JOURNAL_SKIP", "x" * 65),
+                        ("TUTORD_EVENTS_JOURNAL_SKIP", ",".join("t%d" % i for i in range(17)))]:
         env = dict(os.environ, TUTORD_VAR="/tmp/tutord-badcfg", **{name: value})
         res = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=30)
         assert res.returncode == 2, (name, res.returncode, res.stderr)
@@ -266,7 +272,7 @@ def test_bad_configuration_names_the_variable(tutord_factory, harness):
     res = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=30)
     assert res.returncode == 0 and "TUTORD_ACTORS" in res.stdout and "TUTORD_DB" in res.stdout
     assert "TUTORD_SRS_WORKERS" in res.stdout and "TUTORD_MALLOC" in res.stdout
-    assert "TUTORD_IO_THREADS" in res.stdout
+    assert "TUTORD_IO_THREADS" in res.stdout and "TUTORD_EVENTS_JOURNAL_SKIP" in res.stdout
 
 
 def test_port_in_use_stops_start_up(tutord_factory, harness):
