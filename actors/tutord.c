@@ -117,10 +117,18 @@ main (int argc, char *argv [])
     bool broker_ended = false, web_ended = false;
     char request_eps [1100], events_in [1100], events_out [1100];
     snprintf (request_eps, sizeof request_eps, "@%s,@%s", TD_INPROC_BROKER, cfg.broker);
-    snprintf (events_in, sizeof events_in, "@%s,@%s", TD_INPROC_EVENTS_IN, cfg.events_in);
     snprintf (events_out, sizeof events_out, "@%s,@%s", TD_INPROC_EVENTS, cfg.events);
+    //  The local event path: this process's publishers get an XSUB of their own, and the web
+    //  bridge takes the rest from a remote-only XPUB (td_config_events_direct)
+    bool direct = td_config_events_direct (&cfg);
+    if (direct)
+        snprintf (events_in, sizeof events_in, "@%s", cfg.events_in);
+    else
+        snprintf (events_in, sizeof events_in, "@%s,@%s", TD_INPROC_EVENTS_IN, cfg.events_in);
     td_broker_args_t broker_args = {
         .request_endpoints = request_eps, .events_in = events_in, .events_out = events_out,
+        .events_local_in = direct? "@" TD_INPROC_EVENTS_IN: NULL,
+        .events_remote_out = direct? "@" TD_INPROC_EVENTS_REMOTE: NULL,
         .heartbeat_ms = cfg.heartbeat_ms, .journal_skip = cfg.journal_skip
     };
     if (cfg.run_broker) {

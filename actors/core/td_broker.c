@@ -1367,7 +1367,8 @@ s_self_new (zsock_t *pipe, const td_broker_args_t *args)
                && args->events_out && *args->events_out;
     if (events) {
         //  td_evproxy binds in this thread, so a busy port is an error here, not an abort.
-        self->proxy = td_evproxy_new (args->events_in, args->events_out, args->journal_skip);
+        self->proxy = td_evproxy_new (args->events_in, args->events_out, args->events_local_in,
+                                      args->events_remote_out, args->journal_skip);
         if (!self->proxy) {
             snprintf (self->error, sizeof self->error, "cannot bind the event endpoints %s, %s",
                       args->events_in, args->events_out);

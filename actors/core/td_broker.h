@@ -26,6 +26,8 @@ typedef struct {
     const char *request_endpoints;  //  zsock_attach list, e.g. "@inproc://tutord-broker,@tcp://127.0.0.1:5555"
     const char *events_in;          //  XSUB binds, e.g. "@inproc://tutord-events-in,@tcp://127.0.0.1:5557"
     const char *events_out;         //  XPUB binds, e.g. "@inproc://tutord-events,@tcp://127.0.0.1:5556"
+    const char *events_local_in;    //  XSUB binds for this process's publishers (NULL: they use events_in)
+    const char *events_remote_out;  //  XPUB binds of what came in on events_in only (NULL: none)
     const char *journal_skip;       //  type prefixes the event journal leaves out; NULL -> TD_JOURNAL_SKIP_DEFAULT
     int heartbeat_ms;               //  0 -> TD_HEARTBEAT_MS
     int liveness;                   //  0 -> TD_LIVENESS

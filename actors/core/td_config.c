@@ -349,6 +349,10 @@ td_config_load (td_config_t *cfg, char *errbuf, size_t errlen)
         return s_fail (errbuf, errlen, "TUTORD_EVENTS_JOURNAL_SKIP must be up to %d comma-separated "
                        "event type prefixes of [a-z0-9_.-] (at most %d characters each), or empty",
                        TD_JOURNAL_SKIP_MAX, TD_JOURNAL_SKIP_LEN);
+    int direct = 1;
+    if (s_get_int ("TUTORD_EVENTS_DIRECT", 1, 0, 1, &direct))
+        return s_fail (errbuf, errlen, "TUTORD_EVENTS_DIRECT must be 1 (on) or 0 (off)");
+    cfg->events_direct = direct == 1;
     if (s_get_int ("TUTORD_HEARTBEAT_MS", 1000, 50, 60000, &cfg->heartbeat_ms))
         return s_fail (errbuf, errlen, "TUTORD_HEARTBEAT_MS must be milliseconds from 50 to 60000");
     if (s_get_int ("TUTORD_REQUEST_TIMEOUT_MS", 30000, 100, 3600000, &cfg->request_timeout_ms))
@@ -450,6 +454,7 @@ td_config_usage (FILE *out)
 "  TUTORD_ANALYTICS_LEAGUE_PROMOTE 7                 promoted at the week's end\n"
 "  TUTORD_ANALYTICS_LEAGUE_DEMOTE 5                  demoted at the week's end\n"
 "  TUTORD_EVENTS_JOURNAL      1                      journal every event in PostgreSQL (needs TUTORD_DB)\n"
+"  TUTORD_EVENTS_DIRECT       1                      this process's events reach its web bridge without the proxy thread (0: through it)\n"
 "  TUTORD_EVENTS_JOURNAL_SKIP llm.delta              type prefixes the journal leaves out (\"\" = none)\n"
 "Catalog (actors/catalog/CATALOG.md):\n"
 "  TUTORD_CARDS_SWEEP_MS      10000                  resend enrolments whose srs cards are behind\n"
@@ -473,7 +478,23 @@ td_config_broker_endpoint (const td_config_t *cfg)
 const char *
 td_config_events_in_endpoint (const td_config_t *cfg)
 {
+    if (td_config_events_direct (cfg))
+        return TD_INPROC_EVENTS_IN "," TD_INPROC_EVENTS_WEB;
     return cfg->run_broker? TD_INPROC_EVENTS_IN: cfg->events_in;
+}
+
+bool
+td_config_events_direct (const td_config_t *cfg)
+{
+    return cfg->run_broker && cfg->run_web && cfg->events_direct;
+}
+
+const char *
+td_config_web_events_endpoint (const td_config_t *cfg)
+{
+    if (td_config_events_direct (cfg))
+        return ">" TD_INPROC_EVENTS_REMOTE ",@" TD_INPROC_EVENTS_WEB;
+    return td_config_events_endpoint (cfg);
 }
 
 const char *

@@ -15,6 +15,11 @@
 #define TD_INPROC_BROKER     "inproc://tutord-broker"
 #define TD_INPROC_EVENTS_IN  "inproc://tutord-events-in"
 #define TD_INPROC_EVENTS     "inproc://tutord-events"
+//  The local event path (TUTORD_EVENTS_DIRECT, in a process that runs the broker and the web
+//  bridge): this process's publishers also connect to the bridge's own SUB, bound here, and the
+//  bridge takes from the proxy only what other processes published, on a second XPUB.
+#define TD_INPROC_EVENTS_WEB     "inproc://tutord-events-web"
+#define TD_INPROC_EVENTS_REMOTE  "inproc://tutord-events-remote"
 //  Event types the journal leaves out by default: a tutor answer's fragments (its whole text is
 //  stored with the session and announced by llm.done), one row per token otherwise.
 #define TD_JOURNAL_SKIP_DEFAULT "llm.delta"
@@ -32,6 +37,7 @@ typedef struct {
     char events_in [512];           //  TUTORD_EVENTS_IN, XSUB remote actors publish to (tcp://127.0.0.1:5557)
     bool run_broker;                //  TUTORD_ACTORS selects "broker"
     bool run_web;                   //  TUTORD_ACTORS selects "web"
+    bool events_direct;             //  TUTORD_EVENTS_DIRECT (default 1): see td_config_events_direct
     bool run_actor [16];            //  indexed like td_actor_names
     char secret [256];              //  TUTORD_SECRET, or generated once into $TUTORD_VAR/secret
     char llm_provider [32];         //  TUTORD_LLM_PROVIDER: offline|openai|anthropic|gemini
@@ -75,5 +81,12 @@ void td_config_usage (FILE *out);
 const char *td_config_broker_endpoint (const td_config_t *cfg);
 const char *td_config_events_in_endpoint (const td_config_t *cfg);
 const char *td_config_events_endpoint (const td_config_t *cfg);
+//  True when this process's publishers hand their events to its web bridge without the proxy
+//  thread: the process runs the broker and the bridge, and TUTORD_EVENTS_DIRECT is not 0. The
+//  publishers then connect to TD_INPROC_EVENTS_WEB too (td_config_events_in_endpoint is a list),
+//  and the bridge subscribes with td_config_web_events_endpoint.
+bool td_config_events_direct (const td_config_t *cfg);
+//  The zsock_attach list of the web bridge's event SUB.
+const char *td_config_web_events_endpoint (const td_config_t *cfg);
 
 #endif

@@ -34,7 +34,7 @@ td_events_new (const char *endpoint)
     zsock_set_sndhwm (self->pub, 10000);
     zsock_set_linger (self->pub, 100);     //  let the last events out on a clean stop
     self->handle = zsock_resolve (self->pub);
-    if (zsock_connect (self->pub, "%s", endpoint)) {
+    if (zsock_attach (self->pub, endpoint, false)) {     //  one endpoint, or a list
         td_warn ("events", NULL, "cannot connect to %s", endpoint);
         td_events_destroy (&self);
         return NULL;

@@ -1,4 +1,6 @@
-/*  td_events — an actor's event outlet: a PUB socket connected to the broker's XSUB.
+/*  td_events — an actor's event outlet: a PUB socket connected to the broker's XSUB (and, in a
+ *  process that runs the broker and the web bridge, to the bridge's own SUB too, so the bridge
+ *  gets this process's events without the proxy thread: td_config_events_direct).
  *
  *  Messages are two frames, [type][msgpack envelope], so subscribers filter by type prefix
  *  without decoding. Events are best-effort (DESIGN.md principle 3).
@@ -10,6 +12,7 @@
 
 typedef struct td_events td_events_t;
 
+//  endpoint: where to connect, or a comma-separated list of them (td_config_events_in_endpoint)
 td_events_t *td_events_new (const char *endpoint);
 void td_events_destroy (td_events_t **self_p);
 //  Pack and send one event. 0, or -1 with err set (bad spec, or send failed).

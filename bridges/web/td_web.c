@@ -10,6 +10,9 @@
  *  inproc PUSH -> actor thread -> broker and back via a mutex queue and lws_cancel_service;
  *  the context switches cost more than the work: issue 3's benchmark.) The actor thread only
  *  creates and destroys everything and answers the pipe ($TERM, DRAIN).
+ *  Events: in a process that also runs the broker, the SUB is bound where this process's
+ *  publishers connect too, and takes only other processes' events from the broker's proxy (a
+ *  remote-only XPUB): a tutor's tokens skip the proxy thread (td_config_events_direct).
  *  Answers are queued on the lws thread too and handed to their connections in one batch when
  *  a wake-up's pump ends, or on the next wake when they were made inside a callback.
  *
@@ -1295,7 +1298,7 @@ s_web_new (zsock_t *pipe, const td_config_t *cfg)
             td_authcache_destroy (&web->authcache);
     }
     web->client = td_client_new (td_config_broker_endpoint (cfg));
-    web->sub = zsock_new_sub (td_config_events_endpoint (cfg), "");
+    web->sub = zsock_new_sub (td_config_web_events_endpoint (cfg), "");
     if (!web->metrics || !web->conns || !web->pending || !web->sse || !web->aggs
     ||  !web->wsauth || !web->ratelimit
     ||  !web->client || !web->sub) {

@@ -258,6 +258,7 @@ def test_bad_configuration_names_the_variable(tutord_factory, harness):
                         ("TUTORD_SRS_WORKERS", "0"), ("TUTORD_SRS_WORKERS", "17"),
                         ("TUTORD_MALLOC", "fast"), ("TUTORD_IO_THREADS", "0"),
                         ("TUTORD_IO_THREADS", "many"),
+                        ("TUTORD_EVENTS_DIRECT", "yes"), ("TUTORD_EVENTS_DIRECT", "2"),
                         ("TUTORD_EVENTS_JOURNAL_SKIP", "LLM.delta"),
                         ("TUTORD_EVENTS_JOURNAL_SKIP", "llm.delta,"),
                         ("TUTORD_EVENTS_JOURNAL_SKIP", "a,,b"),
@@ -273,6 +274,7 @@ def test_bad_configuration_names_the_variable(tutord_factory, harness):
     assert res.returncode == 0 and "TUTORD_ACTORS" in res.stdout and "TUTORD_DB" in res.stdout
     assert "TUTORD_SRS_WORKERS" in res.stdout and "TUTORD_MALLOC" in res.stdout
     assert "TUTORD_IO_THREADS" in res.stdout and "TUTORD_EVENTS_JOURNAL_SKIP" in res.stdout
+    assert "TUTORD_EVENTS_DIRECT" in res.stdout
 
 
 def test_port_in_use_stops_start_up(tutord_factory, harness):

@@ -1476,6 +1476,150 @@ s_events (bool tcp)
 static void test_events_inproc (void **state) { (void) state; s_events (false); }
 static void test_events_tcp (void **state) { (void) state; s_events (true); }
 
+//  Receive one event from sub within ms: its type (caller frees), or NULL.
+static char *
+s_recv_type (zsock_t *sub, int ms)
+{
+    zpoller_t *poller = zpoller_new (sub, NULL);
+    assert_non_null (poller);
+    char *type = NULL;
+    if (zpoller_wait (poller, ms) == sub) {
+        zmsg_t *msg = zmsg_recv (sub);
+        assert_non_null (msg);
+        assert_int_equal (zmsg_size (msg), 2);
+        type = zmsg_popstr (msg);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    return type;
+}
+
+//  The local event path (td_config_events_direct): this process's publishers have an XSUB of
+//  their own, whose events reach the XPUB only (the web bridge has them from the publishers
+//  directly); other processes' events reach the XPUB and the remote-only XPUB. Each XPUB's
+//  subscriptions reach the publishers that feed it, and nothing reaches a subscriber twice.
+static void
+test_events_local_and_remote (void **state)
+{
+    (void) state;
+    fixture_t *fx = (fixture_t *) calloc (1, sizeof (fixture_t));
+    assert_non_null (fx);
+    char local_in [128], local_bind [160], remote_out [128], remote_bind [160];
+    s_endpoint (false, fx->requests, sizeof fx->requests, fx->bind, sizeof fx->bind);
+    s_endpoint (false, fx->events_in, sizeof fx->events_in, fx->events_in_bind, sizeof fx->events_in_bind);
+    s_endpoint (false, fx->events_out, sizeof fx->events_out, fx->events_out_bind, sizeof fx->events_out_bind);
+    s_endpoint (false, local_in, sizeof local_in, local_bind, sizeof local_bind);
+    s_endpoint (false, remote_out, sizeof remote_out, remote_bind, sizeof remote_bind);
+    fx->args.events_local_in = local_bind;
+    fx->args.events_remote_out = remote_bind;
+    s_broker_start (fx, 0);
+    assert_false (s_ended (fx->broker, 30));
+
+    zsock_t *all = zsock_new_sub (fx->events_out, "grade.");        //  analysts, analytics
+    zsock_t *remote = zsock_new_sub (remote_out, "grade.");         //  the web bridge
+    assert_non_null (all);
+    assert_non_null (remote);
+    zsock_set_subscribe (remote, "srs.");                           //  only the bridge wants srs.
+    td_events_t *here = td_events_new (local_in);                   //  this process's actor
+    td_events_t *there = td_events_new (fx->events_in);             //  another process's
+    assert_non_null (here);
+    assert_non_null (there);
+    td_event_spec_t local = { .type = "grade.local", .source = "tutord/test" };
+    td_event_spec_t far = { .type = "grade.remote", .source = "tutord/test" };
+    td_event_spec_t srs_local = { .type = "srs.local", .source = "tutord/test" };
+    td_event_spec_t srs_far = { .type = "srs.remote", .source = "tutord/test" };
+    td_error_t err;
+    //  PUB/SUB joins late: publish until each subscription has reached each publisher
+    bool all_local = false, all_far = false, remote_far = false, remote_srs = false;
+    for (int i = 0; i < 200 && !(all_local && all_far && remote_far && remote_srs); i++) {
+        assert_int_equal (td_events_publish (here, &local, &err), 0);
+        assert_int_equal (td_events_publish (there, &far, &err), 0);
+        assert_int_equal (td_events_publish (there, &srs_far, &err), 0);
+        char *type;
+        while ((type = s_recv_type (all, 10))) {
+            all_local |= strcmp (type, "grade.local") == 0;
+            all_far |= strcmp (type, "grade.remote") == 0;
+            assert_true (strncmp (type, "grade.", 6) == 0);
+            free (type);
+        }
+        while ((type = s_recv_type (remote, 10))) {
+            assert_string_not_equal (type, "grade.local");      //  never this process's own
+            remote_far |= strcmp (type, "grade.remote") == 0;
+            remote_srs |= strcmp (type, "srs.remote") == 0;
+            free (type);
+        }
+    }
+    assert_true (all_local && all_far && remote_far && remote_srs);
+    //  Now every subscription is in place: a counted burst arrives exactly as expected
+    for (int i = 0; i < 50; i++) {
+        assert_int_equal (td_events_publish (here, &local, &err), 0);
+        assert_int_equal (td_events_publish (here, &srs_local, &err), 0);
+        assert_int_equal (td_events_publish (there, &far, &err), 0);
+        assert_int_equal (td_events_publish (there, &srs_far, &err), 0);
+    }
+    int n_all_local = 0, n_all_far = 0, n_remote_far = 0, n_remote_srs = 0;
+    char *type;
+    while ((type = s_recv_type (all, 300))) {
+        n_all_local += strcmp (type, "grade.local") == 0;
+        n_all_far += strcmp (type, "grade.remote") == 0;
+        assert_true (strncmp (type, "grade.", 6) == 0);
+        free (type);
+    }
+    while ((type = s_recv_type (remote, 300))) {
+        n_remote_far += strcmp (type, "grade.remote") == 0;
+        n_remote_srs += strcmp (type, "srs.remote") == 0;
+        assert_true (strcmp (type, "grade.remote") == 0 || strcmp (type, "srs.remote") == 0);
+        free (type);
+    }
+    assert_int_equal (n_all_local, 50);
+    assert_int_equal (n_all_far, 50);
+    assert_int_equal (n_remote_far, 50);
+    assert_int_equal (n_remote_srs, 50);
+    td_events_destroy (&here);
+    td_events_destroy (&there);
+    zsock_destroy (&all);
+    zsock_destroy (&remote);
+    s_fixture_destroy (&fx);
+}
+
+//  td_events_new takes a list: one PUB, several endpoints (the local event path's publishers)
+static void
+test_events_endpoint_list (void **state)
+{
+    (void) state;
+    char a [128], a_bind [160], b [128], b_bind [160];
+    s_endpoint (false, a, sizeof a, a_bind, sizeof a_bind);
+    s_endpoint (false, b, sizeof b, b_bind, sizeof b_bind);
+    zsock_t *sa = zsock_new_sub (a_bind, "");
+    zsock_t *sb = zsock_new_sub (b_bind, "");
+    assert_non_null (sa);
+    assert_non_null (sb);
+    char list [300];
+    snprintf (list, sizeof list, "%s,%s", a, b);
+    td_events_t *events = td_events_new (list);
+    assert_non_null (events);
+    td_event_spec_t spec = { .type = "grade.result", .source = "tutord/test" };
+    td_error_t err;
+    bool got_a = false, got_b = false;
+    for (int i = 0; i < 100 && !(got_a && got_b); i++) {
+        assert_int_equal (td_events_publish (events, &spec, &err), 0);
+        char *type;
+        while ((type = s_recv_type (sa, 10))) {
+            got_a = true;
+            free (type);
+        }
+        while ((type = s_recv_type (sb, 10))) {
+            got_b = true;
+            free (type);
+        }
+    }
+    assert_true (got_a && got_b);
+    td_events_destroy (&events);
+    assert_null (td_events_new ("nonsense://x"));
+    zsock_destroy (&sa);
+    zsock_destroy (&sb);
+}
+
 //  DRAIN: new requests are refused, in-flight ones finish, the answer counts what is left.
 static void
 test_drain (void **state)
@@ -1949,6 +2093,8 @@ main (void)
         cmocka_unit_test (test_partials),
         cmocka_unit_test (test_events_inproc),
         cmocka_unit_test (test_events_tcp),
+        cmocka_unit_test (test_events_local_and_remote),
+        cmocka_unit_test (test_events_endpoint_list),
         cmocka_unit_test (test_drain),
         cmocka_unit_test (test_drain_timeout),
         cmocka_unit_test (test_shutdown_answers),

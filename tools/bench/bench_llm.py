@@ -5,7 +5,7 @@ from the upstream, in the same run.
 
     TUTORD_DB=... tools/bench/bench_llm.py [--build build/llm-rel] [-n 1000] [-t 10] [-i 100]
                                            [-c 100] [--plane] [--stagger] [--spread S]
-                                           [--rolling S] [--perf FILE]
+                                           [--rolling S] [--perf FILE] [--dump FILE]
 
 The upstream (a separate asyncio process) holds every stream until all n have connected, then
 sends t tokens per stream, one every i ms; each token's text is the CLOCK_MONOTONIC time (ns) at
@@ -27,7 +27,9 @@ among other streams' tokens; --spread S starts the streams over S seconds (ends 
 and ends overlap tokens: a steady state). --perf FILE records tutord with perf (call graphs) from
 the first message posted to the last llm.done only, so the logins and session creations (argon2id)
 stay out of the profile; the lines "# streaming phase ..." split tutord's CPU between the posts
-and the tokens.
+and the tokens. --dump FILE writes one line per token read over WebSocket: the stamp (ns, when the
+upstream wrote it), the latency (ms), the session and the token's position, to tell a tail spread
+over the run from a few stalls that delay every stream at once.
 """
 
 import argparse
@@ -305,7 +307,7 @@ def start_tutord(build, env, var):
     return proc
 
 
-def run_tutord(build, port, n, tokens, clients, plane, perf=None, rolling=0.0):
+def run_tutord(build, port, n, tokens, clients, plane, perf=None, rolling=0.0, dump=None):
     """n streams through tutord to `clients` WebSocket connections (one learner each, the n
     sessions spread over them: the bridge sends a learner's events to that learner's connections;
     a few sessions per connection keep each connection far below the bridge's outbound queue
@@ -429,6 +431,11 @@ def run_tutord(build, port, n, tokens, clients, plane, perf=None, rolling=0.0):
         for toks in per_session.values():
             for i, (_, l) in enumerate(sorted(toks)):
                 by_pos.setdefault(i, []).append(l)
+        if dump:
+            with open(dump, "w") as f:
+                for sid, toks in per_session.items():
+                    for i, (stamp, l) in enumerate(sorted(toks)):
+                        f.write("%d %.4f %s %d\n" % (stamp, l, sid, i))
         print("# p99 ms by the token's position in its stream (WebSocket): %s" % " ".join(
             "%d:%.1f" % (i, pct(by_pos[i], 99)) for i in sorted(by_pos)))
         plat = None
@@ -462,6 +469,8 @@ def main():
                     help="post the n messages evenly over S seconds, each stream starting as soon "
                          "as its call arrives (a steady state: turns start and end while others "
                          "stream; the upstream does not gather the n calls first)")
+    ap.add_argument("--dump", metavar="FILE",
+                    help="write every WebSocket token: stamp ns, latency ms, session, position")
     ap.add_argument("--perf", metavar="FILE",
                     help="perf record -g (dwarf) tutord during the streaming phase only, into FILE "
                          "(perf report -i FILE); the logins and session creations are not in it")
@@ -491,7 +500,7 @@ def main():
     try:
         c0 = cpu_seconds(up.pid)
         through, done, cpu, closed, plat = run_tutord(a.build, port, a.n, a.t, a.clients, a.plane,
-                                                           a.perf, a.rolling)
+                                                           a.perf, a.rolling, a.dump)
         up_through = cpu_seconds(up.pid) - c0
     finally:
         up.kill()
