@@ -26,6 +26,7 @@ struct td_llm_turn {
     char *pending_system;
     json_t *pending_history;
     bool cancel_requested;          //  cancelled while waiting: ends as cancelled, never starts
+    bool storing;                   //  tutor.message: its rows are being written (no 202 yet)
     //  once the stream ended (stream 0): the outcome as reported (ok, code, message, model,
     //  usage), kept while its rows are written (td_llm_dbq), until llm.done / the reply and free
     td_llm_result_t end;

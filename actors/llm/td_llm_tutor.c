@@ -436,6 +436,7 @@ s_message_stored (void *arg, const PGresult *res)
     td_llm_t *llm = t->llm;
     td_actor_t *actor = m->actor;
     td_call_t *call = m->call;
+    t->storing = false;
     json_t *b = m->b;
     const char *text = json_string_value (json_object_get (b, "text"));
     const char *item_id = m->item_id;
@@ -473,9 +474,11 @@ s_message_stored (void *arg, const PGresult *res)
     bool offline = cfg->kind == TD_LLM_OFFLINE || !history;
     char *system = offline? NULL: td_llm_system_prompt (llm, t->mode, !t->exam, t->item);
     bool waiting = false;
+    //  a tutor.cancel that came while the rows were written: the turn ends as cancelled
+    bool cancelled = t->cancel_requested;
     //  the learner's latest code: their draft of the item, unless the client sent code; asked
     //  before the 202, while the call (and its auth) is still ours
-    if (system && !json_is_string (json_object_get (b, "code")) && *item_id) {
+    if (!cancelled && system && !json_is_string (json_object_get (b, "code")) && *item_id) {
         t->pending_cfg = (td_llm_org_cfg_t *) malloc (sizeof *cfg);
         if (t->pending_cfg) {
             *t->pending_cfg = *cfg;
@@ -491,6 +494,9 @@ s_message_stored (void *arg, const PGresult *res)
     //  started first, as the offline turn below ends (and frees t) at once
     if (strcmp (t->mode, "conversation") == 0 && *user_msg)
         td_llm_conv_analyze (actor, t->rid, t->session, user_msg, t->user, t->org, text, t->item);
+    if (cancelled)
+        s_start_pending (t);        //  which ends it as cancelled
+    else
     if (offline)
         td_llm_turn_offline (t, text, turns);
     else
@@ -615,6 +621,7 @@ td_llm_tutor_message (td_actor_t *actor, td_call_t *call)
     }
     m->actor = actor;
     m->t = t;
+    t->storing = true;
     m->call = call;
     m->b = b;
     m->cfg = cfg;
@@ -660,8 +667,9 @@ td_llm_tutor_cancel (td_actor_t *actor, td_call_t *call)
     PQclear (res);
     td_llm_turn_t *t = td_llm_turn_of (llm, id);
     bool cancelled = false;
-    if (t && t->pending_cfg && !t->cancel_requested)
-        cancelled = t->cancel_requested = true;     //  ends when the draft lookup answers
+    if (t && (t->pending_cfg || t->storing) && !t->cancel_requested)
+        cancelled = t->cancel_requested = true;     //  ends when the draft lookup answers, or
+                                                    //  when its rows are written (no stream)
     else
     if (t && t->stream)
         cancelled = td_llm_gw_cancel (llm->gw, t->stream) == 0;

@@ -353,6 +353,56 @@ def test_cancel_aborts_the_upstream_call(env):
     assert c["cancelled"] is False
 
 
+def test_cancel_while_the_rows_are_written(env):
+    """A cancel that comes before the 202, while the message's rows wait for PostgreSQL (here a
+    lock held on the table), answers cancelled: true; the turn then ends as cancelled and the
+    model is never called."""
+    import os
+    import subprocess
+    import threading
+    org = Org(env, "openai")
+    env.fake.script(org.model, {"events": STREAMS["openai"](["never "]), "delay": 0.1})
+    sid = org.session()
+    db = os.environ["TUTORD_TEST_DB"]
+    holder = subprocess.Popen(["psql", "-X", "-q", db, "-c",
+                               "BEGIN; LOCK TABLE llm_tutor_messages IN EXCLUSIVE MODE;"
+                               " SELECT pg_sleep(3); COMMIT;"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    ev = Events(env)
+    try:
+        def locked():
+            r = subprocess.run(["psql", "-X", "-At", db, "-c",
+                                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                                " WHERE c.relname = 'llm_tutor_messages' AND l.mode = 'ExclusiveLock'"
+                                " AND l.granted"], capture_output=True, text=True, timeout=10)
+            return r.stdout.strip() == "1"
+        assert conftest.wait_for(locked, 5), "the lock was not taken"
+        posted = {}
+        th = threading.Thread(target=lambda: posted.update(r=call(
+            env.t, "POST", "/api/v1/tutor/sessions/%s/messages" % sid, org.learner, {"text": "go"})))
+        th.start()
+        time.sleep(0.5)             # the message waits for its rows
+        assert "r" not in posted, posted
+        c = ok(env.t, "POST", "/api/v1/tutor/sessions/%s/cancel" % sid, org.learner)
+        assert c == {"session_id": sid, "cancelled": True}
+        th.join(20)
+        s, _, ack = posted["r"]
+        assert s == 202, (s, ack)
+        events = ev.until_done(ack["message_id"])
+    finally:
+        ev.close()
+        holder.wait(20)
+    done = [e for e in events if e["type"] == "llm.done"][0]["data"]
+    assert done["ok"] is False and done["error"]["code"] == "cancelled", done
+    assert not [e for e in events if e["type"] == "llm.delta"], events
+    assert env.fake.requests_for(org.model) == [], "the model was called"
+    h = history(env, org, sid)
+    assert h["messages"][-1]["status"] == "cancelled" and h["streaming"] is False, h
+    # the session takes a new message at once
+    _, text, done, _ = turn(env, org, sid)
+    assert done["ok"] and text == "never "
+
+
 def test_many_concurrent_streams_and_others_still_served(env):
     org = Org(env, "openai")
     n = 20
