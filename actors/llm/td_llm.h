@@ -123,7 +123,8 @@ int td_llm_usage_record (td_llm_t *llm, const td_llm_usage_t *u);
 //  The same through the write queue (td_llm_dbq.h): llm.usage once the row is committed; the
 //  caller goes on at once. 0, or -1 when it could not be recorded (written here as a last resort).
 int td_llm_usage_record_async (td_llm_t *llm, const td_llm_usage_t *u);
-//  The usage row's upsert (parameters: org, user, model, prompt, completion, error 0/1), for
+//  The usage row's upsert (parameters: org, user, model, prompt, completion, error 0/1, and the
+//  call's key from td_new_id: a repeat of the statement adds nothing, schema/0021), for
 //  statements that record usage together with something else (td_llm_turn.c).
 extern const char *const td_llm_usage_sql;
 //  Publish llm.usage for u (its row was recorded).

@@ -99,12 +99,18 @@ td_llm_org_month_tokens (td_llm_t *llm, const char *rid, const char *org)
     return n;
 }
 
+//  $7 is the call's key (schema/0021): the figures are added only by the statement that inserts
+//  it, so a statement written again (td_llm_dbq's slow path after a lost reply) adds nothing.
 const char *const td_llm_usage_sql =
-    "INSERT INTO llm_usage AS u (org_id, user_id, model, day, prompt_tokens, completion_tokens,"
-    " requests, errors) VALUES ($1, $2, $3, (now () AT TIME ZONE 'UTC')::date, $4, $5, 1, $6)"
+    "WITH k AS (INSERT INTO llm_usage_keys (key) VALUES ($7::uuid) ON CONFLICT DO NOTHING"
+    " RETURNING key)"
+    " INSERT INTO llm_usage AS u (org_id, user_id, model, day, prompt_tokens, completion_tokens,"
+    " requests, errors) SELECT $1::text, $2::text, $3::text, (now () AT TIME ZONE 'UTC')::date,"
+    " $4::bigint, $5::bigint, 1, $6::bigint FROM k"
     " ON CONFLICT (org_id, day, user_id, model) DO UPDATE SET"
-    " prompt_tokens = u.prompt_tokens + $4, completion_tokens = u.completion_tokens + $5,"
-    " requests = u.requests + 1, errors = u.errors + $6";
+    " prompt_tokens = u.prompt_tokens + $4::bigint,"
+    " completion_tokens = u.completion_tokens + $5::bigint,"
+    " requests = u.requests + 1, errors = u.errors + $6::bigint";
 
 void
 td_llm_usage_publish (td_llm_t *llm, const td_llm_usage_t *u)
@@ -176,9 +182,11 @@ td_llm_usage_record_async (td_llm_t *llm, const td_llm_usage_t *u)
     snprintf (p, sizeof p, "%lld", (long long) r->prompt);
     snprintf (c, sizeof c, "%lld", (long long) r->completion);
     bool error = !u->ok && strcmp (r->code, "cancelled") != 0;
-    const char *params [] = { r->org, r->user, r->model, p, c, error? "1": "0" };
+    char key [33];                  //  this call's: a repeat of the statement adds nothing
+    td_new_id (key);
+    const char *params [] = { r->org, r->user, r->model, p, c, error? "1": "0", key };
     //  the callback may run inside the push (the queue's slow path): r is not touched after it
-    if (td_llm_dbq_push (llm->dbq, r->rid, td_llm_usage_sql, 6, params, s_usage_recorded, r) == 0)
+    if (td_llm_dbq_push (llm->dbq, r->rid, td_llm_usage_sql, 7, params, s_usage_recorded, r) == 0)
         return 0;
     free (r);
     return td_llm_usage_record (llm, u);
@@ -191,9 +199,11 @@ td_llm_usage_record (td_llm_t *llm, const td_llm_usage_t *u)
     snprintf (p, sizeof p, "%lld", (long long) (u->prompt_tokens > 0? u->prompt_tokens: 0));
     snprintf (c, sizeof c, "%lld", (long long) (u->completion_tokens > 0? u->completion_tokens: 0));
     bool error = !u->ok && !(u->code && strcmp (u->code, "cancelled") == 0);
+    char key [33];
+    td_new_id (key);
     const char *params [] = { u->org? u->org: "", u->user? u->user: "", u->model? u->model: "",
-                              p, c, error? "1": "0" };
-    PGresult *res = td_db_exec (td_actor_db (llm->actor), u->rid, td_llm_usage_sql, 6, params);
+                              p, c, error? "1": "0", key };
+    PGresult *res = td_db_exec (td_actor_db (llm->actor), u->rid, td_llm_usage_sql, 7, params);
     if (!res)
         return -1;
     PQclear (res);

@@ -81,6 +81,12 @@ td_llm_summary_tick (td_actor_t *actor)
         if (s_summarize (actor, NULL, llm->summary_day) < 0)
             return;                 //  database down: try again at the next tick
         snprintf (llm->summary_day, sizeof llm->summary_day, "%s", today);
+        //  the usage keys of calls older than a week can no longer be repeated (schema/0021)
+        PGresult *res = td_db_exec (td_actor_db (actor), NULL, "DELETE FROM llm_usage_keys"
+                                    " WHERE at < now () - interval '7 days'", 0, NULL);
+        if (!res)
+            td_warn ("llm", NULL, "old usage keys could not be deleted; next day again");
+        PQclear (res);
     }
 }
 

@@ -115,10 +115,12 @@ s_write_usage (td_llm_turn_t *t, td_llm_dbq_fn *fn)
     snprintf (pt, sizeof pt, "%lld", (long long) (r->prompt_tokens > 0? r->prompt_tokens: 0));
     snprintf (ct, sizeof ct, "%lld", (long long) (r->completion_tokens > 0? r->completion_tokens: 0));
     bool error = !r->ok && strcmp (r->code, "cancelled") != 0;
-    const char *params [] = { t->org, t->user, r->model, pt, ct, error? "1": "0" };
-    if (llm->dbq && td_llm_dbq_push (llm->dbq, t->rid, td_llm_usage_sql, 6, params, fn, t) == 0)
+    char key [33];                  //  this call's, once: a repeat of the statement adds nothing
+    td_new_id (key);
+    const char *params [] = { t->org, t->user, r->model, pt, ct, error? "1": "0", key };
+    if (llm->dbq && td_llm_dbq_push (llm->dbq, t->rid, td_llm_usage_sql, 7, params, fn, t) == 0)
         return;
-    PGresult *res = td_db_exec (td_actor_db (llm->actor), t->rid, td_llm_usage_sql, 6, params);
+    PGresult *res = td_db_exec (td_actor_db (llm->actor), t->rid, td_llm_usage_sql, 7, params);
     fn (t, res);
     PQclear (res);
 }

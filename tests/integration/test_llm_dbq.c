@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "llm/td_llm_dbq.h"
+#include "llm/td_llm.h"
 
 #define N 300
 
@@ -275,6 +276,61 @@ test_unreachable_server_uses_the_fallback (void **state)
     td_llm_dbq_destroy (&q);
 }
 
+static void
+s_usage_done (void *arg, const PGresult *res)
+{
+    int *ok = (int *) arg;
+    *ok += res != NULL;
+}
+
+//  The usage statement (td_llm_usage_sql) carries its call's key: written again — the queue's
+//  slow path after a batch whose COMMIT reached the server but whose reply was lost — it adds
+//  nothing; another call's key adds again. Through the queue and on a plain connection alike.
+static void
+test_usage_written_twice_counts_once (void **state)
+{
+    (void) state;
+    char org [64], key1 [33], key2 [33], sql [256];
+    snprintf (org, sizeof org, "org-usage-test-%d", (int) getpid ());
+    td_new_id (key1);
+    td_new_id (key2);
+    const char *p1 [] = { org, "u1", "m", "10", "5", "0", key1 };
+    const char *p2 [] = { org, "u1", "m", "7", "3", "1", key2 };
+    td_llm_dbq_t *q = td_llm_dbq_new (td_test_env ("TUTORD_TEST_DB"), s_db);
+    assert_non_null (q);
+    int ok = 0;
+    assert_int_equal (td_llm_dbq_push (q, "rid", td_llm_usage_sql, 7, p1, s_usage_done, &ok), 0);
+    assert_int_equal (td_llm_dbq_push (q, "rid", td_llm_usage_sql, 7, p1, s_usage_done, &ok), 0);
+    s_drain (q);
+    assert_int_equal (ok, 2);                   //  both statements ran: the second added nothing
+    PGresult *res = td_db_exec (s_db, NULL, td_llm_usage_sql, 7, p1);
+    assert_non_null (res);
+    PQclear (res);
+    snprintf (sql, sizeof sql, "SELECT prompt_tokens, completion_tokens, requests, errors"
+              " FROM llm_usage WHERE org_id = '%s'", org);
+    res = td_db_exec (s_db, NULL, sql, 0, NULL);
+    assert_non_null (res);
+    assert_int_equal (PQntuples (res), 1);
+    assert_string_equal (PQgetvalue (res, 0, 0), "10");
+    assert_string_equal (PQgetvalue (res, 0, 1), "5");
+    assert_string_equal (PQgetvalue (res, 0, 2), "1");
+    assert_string_equal (PQgetvalue (res, 0, 3), "0");
+    PQclear (res);
+    //  another call adds to the same row
+    assert_int_equal (td_llm_dbq_push (q, "rid", td_llm_usage_sql, 7, p2, s_usage_done, &ok), 0);
+    s_drain (q);
+    res = td_db_exec (s_db, NULL, sql, 0, NULL);
+    assert_non_null (res);
+    assert_string_equal (PQgetvalue (res, 0, 0), "17");
+    assert_string_equal (PQgetvalue (res, 0, 1), "8");
+    assert_string_equal (PQgetvalue (res, 0, 2), "2");
+    assert_string_equal (PQgetvalue (res, 0, 3), "1");
+    PQclear (res);
+    td_llm_dbq_destroy (&q);
+    snprintf (sql, sizeof sql, "DELETE FROM llm_usage WHERE org_id = '%s'", org);
+    s_exec (sql);
+}
+
 int
 main (void)
 {
@@ -284,6 +340,7 @@ main (void)
         cmocka_unit_test (test_connection_killed),
         cmocka_unit_test (test_destroy_completes_what_is_queued),
         cmocka_unit_test (test_unreachable_server_uses_the_fallback),
+        cmocka_unit_test (test_usage_written_twice_counts_once),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
