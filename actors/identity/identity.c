@@ -22,6 +22,7 @@ static const td_verb_t s_verbs [] = {
     { "password.change",      id_password_change },
     { "me",                   id_me },
     { "auth.verify",          id_auth_verify },
+    { "auth.user",            id_auth_user },
     { "org.create",           id_org_create },
     { "org.get",              id_org_get },
     { "org.members",          id_org_members },

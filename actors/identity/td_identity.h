@@ -126,7 +126,7 @@ int id_session_open (td_actor_t *self, td_call_t *call, const char *user, json_t
 //  The user object {id,email,name,created_at} as JSON, or NULL (answered).
 json_t *id_user_json (td_actor_t *self, td_call_t *call, const char *user);
 td_handler_fn id_register, id_login, id_refresh, id_logout, id_password_change, id_me,
-              id_auth_verify;
+              id_auth_verify, id_auth_user;
 
 //  --- td_identity_org.c --------------------------------------------------------------------
 td_handler_fn id_org_create, id_org_get, id_org_members, id_org_member_add, id_org_member_role,

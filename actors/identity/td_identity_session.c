@@ -496,6 +496,23 @@ id_me (td_actor_t *self, td_call_t *call)
     return TD_ACTOR_OK;
 }
 
+//  A user's rights in an auth map (IDENTITY.md §2), for identity_users u: memberships, cohorts
+//  and mentees. Shared by auth.verify and auth.user so the two maps never differ.
+#define ID_RIGHTS_SQL \
+    "  'memberships', coalesce((SELECT json_agg(json_build_object('org', m.org_id, 'role', m.role)) " \
+    "                           FROM identity_memberships m WHERE m.user_id = u.id), '[]'), " \
+    "  'cohorts', coalesce((SELECT json_agg(json_build_object('cohort', cm.cohort_id, " \
+    "                           'org', c.org_id, 'role', cm.role)) " \
+    "                       FROM identity_cohort_members cm " \
+    "                       JOIN identity_cohorts c ON c.id = cm.cohort_id " \
+    "                       WHERE cm.user_id = u.id), '[]'), " \
+    "  'mentees', coalesce((SELECT json_agg(x.user_id) FROM " \
+    "                         (SELECT DISTINCT l.user_id FROM identity_cohort_members mc " \
+    "                          JOIN identity_cohort_members l " \
+    "                            ON l.cohort_id = mc.cohort_id AND l.role = 'learner' " \
+    "                          WHERE mc.user_id = u.id AND mc.role = 'mentor' " \
+    "                          LIMIT 10000) x), '[]')"
+
 int
 id_auth_verify (td_actor_t *self, td_call_t *call)
 {
@@ -526,19 +543,7 @@ id_auth_verify (td_actor_t *self, td_call_t *call)
     PGresult *res = id_exec_prepared (call, td_actor_db (self), "identity_verify_v2",
         "SELECT json_build_object('kind', 'user', 'user', u.id, 'session', s.id, 'email', u.email, "
         "  'valid_until', least($3::bigint, floor(extract(epoch FROM s.expires_at))::bigint), "
-        "  'memberships', coalesce((SELECT json_agg(json_build_object('org', m.org_id, 'role', m.role)) "
-        "                           FROM identity_memberships m WHERE m.user_id = u.id), '[]'), "
-        "  'cohorts', coalesce((SELECT json_agg(json_build_object('cohort', cm.cohort_id, "
-        "                           'org', c.org_id, 'role', cm.role)) "
-        "                       FROM identity_cohort_members cm "
-        "                       JOIN identity_cohorts c ON c.id = cm.cohort_id "
-        "                       WHERE cm.user_id = u.id), '[]'), "
-        "  'mentees', coalesce((SELECT json_agg(x.user_id) FROM "
-        "                         (SELECT DISTINCT l.user_id FROM identity_cohort_members mc "
-        "                          JOIN identity_cohort_members l "
-        "                            ON l.cohort_id = mc.cohort_id AND l.role = 'learner' "
-        "                          WHERE mc.user_id = u.id AND mc.role = 'mentor' "
-        "                          LIMIT 10000) x), '[]'))::text "
+        ID_RIGHTS_SQL ")::text "
         "FROM identity_sessions s JOIN identity_users u ON u.id = s.user_id "
         "WHERE s.id = $1::uuid AND s.user_id = $2::uuid AND s.revoked_at IS NULL "
         "  AND s.expires_at > now()", 3, p);
@@ -548,6 +553,45 @@ id_auth_verify (td_actor_t *self, td_call_t *call)
         id_reply_json_text (call, 200, PQgetvalue (res, 0, 0));
     else
         td_call_error (call, TD_ERR_UNAUTHORIZED, "token", "the session has ended; sign in again");
+    PQclear (res);
+    return TD_ACTOR_OK;
+}
+
+//  auth.user (system only): a user's auth map as it is now, without a session, for work the
+//  server does on a user's behalf after their request ended (a generation job's steps:
+//  actors/llm/td_llm_gen_run.c), so a role removed meanwhile is seen. valid_until is a minute
+//  ahead: the map is for one step, not to be kept.
+int
+id_auth_user (td_actor_t *self, td_call_t *call)
+{
+    td_principal_t *who = id_principal (call);
+    if (!who)
+        return TD_ACTOR_OK;
+    bool system = td_principal_kind (who) == TD_PRINCIPAL_SYSTEM;
+    td_principal_destroy (&who);
+    if (!system)
+        return td_call_error (call, TD_ERR_FORBIDDEN, NULL, "auth.user is for the server's own "
+                              "actors only"), TD_ACTOR_OK;
+    char user [TD_MAX_ID + 1];
+    if (id_field_str (call, td_call_body (call), "user", 1, TD_MAX_ID, user, sizeof user))
+        return TD_ACTOR_OK;
+    if (!id_uuid_valid (user))
+        return td_call_error (call, TD_ERR_INVALID_INPUT, "user", "user must be a user id"),
+               TD_ACTOR_OK;
+    char until [24];
+    snprintf (until, sizeof until, "%lld", (long long) (td_now_ms () / 1000 + 60));
+    const char *p [] = { user, until };
+    PGresult *res = id_exec_prepared (call, td_actor_db (self), "identity_auth_user_v1",
+        "SELECT json_build_object('kind', 'user', 'user', u.id, 'email', u.email, "
+        "  'valid_until', $2::bigint, "
+        ID_RIGHTS_SQL ")::text "
+        "FROM identity_users u WHERE u.id = $1::uuid", 2, p);
+    if (!res)
+        return TD_ACTOR_OK;
+    if (PQntuples (res) == 1)
+        id_reply_json_text (call, 200, PQgetvalue (res, 0, 0));
+    else
+        td_call_error (call, TD_ERR_NOT_FOUND, "user", "no such user");
     PQclear (res);
     return TD_ACTOR_OK;
 }

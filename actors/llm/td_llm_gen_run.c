@@ -15,7 +15,9 @@
  *       (inline submission, system auth, wait=true); kept only when it passes, otherwise a new
  *       exercise is asked for, up to TUTORD_LLM_GEN_CODE_ATTEMPTS (3) solutions;
  *    4. the catalog's own authoring verbs with the creator's auth (item.create, module.create,
- *       lesson.create): the catalog's access rules decide, its tables are never written here;
+ *       lesson.create): the catalog's access rules decide, its tables are never written here.
+ *       Every request as the creator (course.get too) first asks identity for the creator's
+ *       rights as they are now (auth.user), so a role removed mid-job stops the next step;
  *    5. progress recorded in the row, then llm.job_progress; at the end llm.job_done.
  *  Every async step holds the job (pending); a job dropped meanwhile is freed by the last one.
  */
@@ -67,6 +69,7 @@ s_gen (td_actor_t *actor)
 
 static void s_next (td_gen_job_t *job);
 static void s_ask_model (td_gen_job_t *job);
+static void s_finish (td_gen_job_t *job, const char *error);
 
 static void
 s_job_free (td_gen_job_t *job)
@@ -136,14 +139,90 @@ td_llm_gen_send (td_actor_t *actor, const char *service, const char *type, const
     return rc;
 }
 
-//  A request as the job's creator; the job is pending until fn runs.
+//  A request waiting for the creator's current rights (s_send_as_creator).
+typedef struct {
+    td_gen_job_t *job;
+    char service [16], type [32];
+    json_t *body;
+    td_acall_fn *fn;
+} s_ask_t;
+
+//  The creator's rights as identity has them now (auth.user): they replace the job's map. True
+//  when reply is such a map, of this user.
+static bool
+s_take_rights (td_gen_job_t *job, const td_msg_t *reply)
+{
+    const msgpack_object *map = reply? td_msg_body (reply): NULL;
+    const msgpack_object *kind = map? td_mp_get (map, "kind"): NULL;
+    const msgpack_object *user = map? td_mp_get (map, "user"): NULL;
+    if (!kind || !user || !td_mp_streq (kind, "user") || !td_mp_streq (user, job->user))
+        return false;
+    msgpack_sbuffer_clear (&job->auth);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &job->auth, msgpack_sbuffer_write);
+    return msgpack_pack_object (&pk, *map) == 0;
+}
+
+static void
+s_on_rights (td_actor_t *actor, void *arg, const td_msg_t *reply, const td_error_t *err)
+{
+    s_ask_t *ask = (s_ask_t *) arg;
+    td_gen_job_t *job = ask->job;
+    if (!s_back (job)) {
+        json_decref (ask->body);
+        free (ask);
+        return;
+    }
+    int status = reply? td_msg_status (reply): 0;
+    if (status == 200 && s_take_rights (job, reply)) {
+        json_t *body = ask->body;
+        ask->body = NULL;
+        if (td_llm_gen_send (actor, ask->service, ask->type, job->auth.data, job->auth.size, body,
+                             S_CALL_MS, ask->fn, job) == 0) {
+            job->pending++;
+            free (ask);
+            return;
+        }
+    }
+    json_decref (ask->body);
+    if (status == 404) {
+        s_finish (job, "the creator's account is gone");
+        free (ask);
+        return;
+    }
+    //  identity did not answer (or the request could not go): the step fails as if the service
+    //  had not answered, never with rights that may be stale
+    td_error_t why;
+    td_error_set (&why, TD_ERR_UNAVAILABLE, NULL, "the creator's rights are not known now (%s)",
+                  reply? td_msg_error_message (reply): err? err->message: "no answer");
+    job->pending++;                 //  what fn's s_back takes back
+    ask->fn (actor, job, NULL, &why);
+    free (ask);
+}
+
+//  A request as the job's creator, with the creator's rights as identity has them now (a role
+//  removed mid-job is seen by the job's next step: IDENTITY.md's auth.user); the job is pending
+//  until fn runs. 0, or -1 when nothing could be sent (body freed).
 static int
 s_send_as_creator (td_gen_job_t *job, const char *service, const char *type, json_t *body,
                    td_acall_fn *fn)
 {
-    if (td_llm_gen_send (job->actor, service, type, job->auth.data, job->auth.size, body,
-                         S_CALL_MS, fn, job) != 0)
+    s_ask_t *ask = (s_ask_t *) calloc (1, sizeof *ask);
+    if (!ask) {
+        json_decref (body);
         return -1;
+    }
+    ask->job = job;
+    snprintf (ask->service, sizeof ask->service, "%s", service);
+    snprintf (ask->type, sizeof ask->type, "%s", type);
+    ask->body = body;
+    ask->fn = fn;
+    if (td_llm_gen_send (job->actor, "identity", "auth.user", NULL, 0,
+                         json_pack ("{s:s}", "user", job->user), S_CALL_MS, s_on_rights, ask) != 0) {
+        json_decref (body);
+        free (ask);
+        return -1;
+    }
     job->pending++;
     return 0;
 }

@@ -822,3 +822,34 @@ def test_verify_says_how_long_it_may_be_cached(idt):
     _sql("UPDATE identity_sessions SET expires_at = to_timestamp(%d) WHERE id = '%s'"
          % (claims["exp"] - 100, claims["sid"]))
     assert verify(idt, out["token"])["valid_until"] == claims["exp"] - 100
+
+
+def test_auth_user_gives_the_rights_as_they_are_now(idt):
+    """auth.user (system only): a user's auth map as auth.verify builds it, without a session,
+    for work done on their behalf after their request (generation jobs); it follows a role
+    change at once. Anyone else is refused; a bad or unknown id is 400 / 404."""
+    admin = register(idt, uniq("au-admin"))
+    email = uniq("au-member")
+    member = register(idt, email)
+    org = ok(call(idt, "org.create", admin["token"], body={"name": "AU", "slug": "au-%s" % uuid.uuid4().hex[:8]}), 201)
+    ok(call(idt, "org.member.add", admin["token"], body={"email": email, "role": "mentor"}, id=org["id"]), 201)
+    system = {"kind": "system"}
+    uid = member["user"]["id"]
+    m = ok(raw_call(idt, "auth.user", {"user": uid}, system))
+    assert m["kind"] == "user" and m["user"] == uid and "session" not in m, m
+    assert m["memberships"] == [{"org": org["id"], "role": "mentor"}], m
+    assert m["valid_until"] >= int(time.time()) + 30, m
+    # the same rights auth.verify gives a token of theirs
+    v = verify(idt, member["token"])
+    for k in ("memberships", "cohorts", "mentees", "email"):
+        assert v[k] == m[k], (k, v, m)
+    ok(call(idt, "org.member.role", admin["token"], body={"role": "learner"}, id=org["id"],
+            user_id=uid))
+    m = ok(raw_call(idt, "auth.user", {"user": uid}, system))
+    assert m["memberships"] == [{"org": org["id"], "role": "learner"}], m
+    # only the server's own actors
+    err(raw_call(idt, "auth.user", {"user": uid}, verify(idt, admin["token"])), 403)
+    err(raw_call(idt, "auth.user", {"user": uid}, {"kind": "anonymous"}), 403)
+    err(raw_call(idt, "auth.user", {"user": "not-an-id"}, system), 400, "user")
+    err(raw_call(idt, "auth.user", {}, system), 400, "user")
+    err(raw_call(idt, "auth.user", {"user": str(uuid.uuid4())}, system), 404, "user")

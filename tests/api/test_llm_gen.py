@@ -428,6 +428,25 @@ def test_cancel_stops_the_model_and_keeps_what_was_made(env):
     assert [j["id"] for j in items] == [job["id"]]
 
 
+def test_a_creator_demoted_mid_job_stops_it(env):
+    """Each step acts with the creator's rights as identity has them then (auth.user), not as
+    they were when the job was made: a mentor demoted to learner after the first piece has the
+    next write refused, and the job ends failed with what was made kept."""
+    t, fake = env.t, env.fake
+    org = Org(t, fake)
+    _, uid, email = register(t, "creator")
+    ok(t, "POST", "/api/v1/orgs/%s/members" % org.id, org.admin, {"email": email, "role": "mentor"})
+    creator = login(t, email)
+    fake.script(org.model, stream_of(question(1)), dict(stream_of(question(2)), first_delay=2),
+                stream_of(question(3)))
+    job = org.job(token=creator, kind="grammar_exercises", target_id=org.grammar, count=3)
+    wait_job(t, org.admin, job["id"], pred=lambda b: b["progress"]["done"] == 1)
+    ok(t, "PUT", "/api/v1/orgs/%s/members/%s" % (org.id, uid), org.admin, {"role": "learner"})
+    end = wait_job(t, org.admin, job["id"])
+    assert end["status"] == "failed" and "may no longer author" in end["error"], end
+    assert end["progress"]["done"] == 1 and len(org.generated()) == 1, end
+
+
 def test_an_org_has_a_limit_of_jobs_in_flight(env):
     t, fake = env.t, env.fake
     org = Org(t, fake)
