@@ -67,6 +67,9 @@ bool id_uuid_valid (const char *s);
 void id_lower (char *s);
 //  The caller as a principal; answers 401 and returns NULL when the auth map is malformed.
 td_principal_t *id_principal (td_call_t *call);
+//  True when the caller is the system (the server's own actors, seed data); otherwise answers
+//  403 "<verb> is for <whom> only" and returns false.
+bool id_require_system (td_call_t *call, const char *verb, const char *whom);
 //  Answer with a JSON value packed as msgpack (steals j; NULL -> 500).
 int id_reply_json (td_call_t *call, int status, json_t *j);
 //  Answer with a JSON text (as PostgreSQL builds it).

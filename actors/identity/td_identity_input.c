@@ -189,6 +189,19 @@ id_principal (td_call_t *call)
     return who;
 }
 
+bool
+id_require_system (td_call_t *call, const char *verb, const char *whom)
+{
+    td_principal_t *who = id_principal (call);
+    if (!who)
+        return false;
+    bool system = td_principal_kind (who) == TD_PRINCIPAL_SYSTEM;
+    td_principal_destroy (&who);
+    if (!system)
+        td_call_error (call, TD_ERR_FORBIDDEN, NULL, "%s is for %s only", verb, whom);
+    return system;
+}
+
 int
 id_reply_json (td_call_t *call, int status, json_t *j)
 {

@@ -152,14 +152,8 @@ s_user (td_actor_t *self, td_call_t *call, const json_t *m, char id [ID_UUID_LEN
 int
 id_org_seed (td_actor_t *self, td_call_t *call)
 {
-    td_principal_t *who = id_principal (call);
-    if (!who)
+    if (!id_require_system (call, "org.seed", "seed data (system)"))
         return TD_ACTOR_OK;
-    bool system = td_principal_kind (who) == TD_PRINCIPAL_SYSTEM;
-    td_principal_destroy (&who);
-    if (!system)
-        return td_call_error (call, TD_ERR_FORBIDDEN, NULL, "org.seed is for seed data (system) "
-                              "only"), TD_ACTOR_OK;
     td_error_t err;
     td_error_clear (&err);
     //  the request body itself is the org (seed records and the trusted broker plane send it

@@ -564,14 +564,8 @@ id_auth_verify (td_actor_t *self, td_call_t *call)
 int
 id_auth_user (td_actor_t *self, td_call_t *call)
 {
-    td_principal_t *who = id_principal (call);
-    if (!who)
+    if (!id_require_system (call, "auth.user", "the server's own actors"))
         return TD_ACTOR_OK;
-    bool system = td_principal_kind (who) == TD_PRINCIPAL_SYSTEM;
-    td_principal_destroy (&who);
-    if (!system)
-        return td_call_error (call, TD_ERR_FORBIDDEN, NULL, "auth.user is for the server's own "
-                              "actors only"), TD_ACTOR_OK;
     char user [TD_MAX_ID + 1];
     if (id_field_str (call, td_call_body (call), "user", 1, TD_MAX_ID, user, sizeof user))
         return TD_ACTOR_OK;
