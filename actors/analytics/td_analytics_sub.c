@@ -16,6 +16,7 @@
 #include "td_analytics.h"
 #include "td_json.h"
 #include "td_log.h"
+#include "td_events.h"
 
 #define LOG "analytics"
 #define MAX_BATCH 256
@@ -44,15 +45,11 @@ s_on_event (td_actor_t *actor, zsock_t *sock)
     zchunk_t *batch [MAX_BATCH];
     size_t n = 0;
     while (n < MAX_BATCH) {
-        if (n > 0 && !(zsock_events (sock) & ZMQ_POLLIN))
-            break;
-        zmsg_t *msg = zmsg_recv (sock);
+        zframe_t *type, *body;
+        zmsg_t *msg = td_events_recv (sock, n == 0, &type, &body);
         if (!msg)
             break;
-        zframe_t *type = zmsg_first (msg);
-        zframe_t *body = zmsg_next (msg);
-        if (type && body && zmsg_size (msg) == 2
-        &&  td_ana_wanted (actor, (const char *) zframe_data (type), zframe_size (type))) {
+        if (type && td_ana_wanted (actor, (const char *) zframe_data (type), zframe_size (type))) {
             batch [n] = zchunk_new (zframe_data (body), zframe_size (body));
             if (batch [n])
                 n++;

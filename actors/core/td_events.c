@@ -68,3 +68,17 @@ td_events_publish (td_events_t *self, const td_event_spec_t *spec, td_error_t *e
         return td_error_set (err, TD_ERR_UNAVAILABLE, NULL, "the event could not be sent");
     return 0;
 }
+
+zmsg_t *
+td_events_recv (zsock_t *sub, bool first, zframe_t **type, zframe_t **body)
+{
+    *type = *body = NULL;
+    if (!first && !(zsock_events (sub) & ZMQ_POLLIN))
+        return NULL;
+    zmsg_t *msg = zmsg_recv (sub);
+    if (msg && zmsg_size (msg) == 2) {
+        *type = zmsg_first (msg);
+        *body = zmsg_next (msg);
+    }
+    return msg;
+}

@@ -135,10 +135,13 @@ s_setup (td_actor_t *actor, td_llm_t *llm)
     llm->client = td_client_new (td_config_broker_endpoint (cfg));
     llm->dbq = td_llm_dbq_new (cfg->db, td_actor_db (actor));
     llm->dbq_watch = llm->dbq? td_fdwatch_new (td_llm_dbq_fd (llm->dbq)): NULL;
+    llm->cancels = zsock_new_sub (td_config_events_endpoint (cfg), "llm.cancel");
     if (!llm->turn_index || !llm->gw || !llm->gw_watch || !llm->client || !llm->dbq_watch
+    ||  !llm->cancels
     ||  td_actor_watch (actor, td_fdwatch_handle (llm->gw_watch), s_gw_ready) != 0
     ||  td_actor_watch (actor, td_fdwatch_handle (llm->dbq_watch), s_dbq_ready) != 0
-    ||  td_actor_watch (actor, td_client_sock (llm->client), td_llm_lookup_ready) != 0) {
+    ||  td_actor_watch (actor, td_client_sock (llm->client), td_llm_lookup_ready) != 0
+    ||  td_actor_watch (actor, llm->cancels, td_llm_tutor_cancel_event) != 0) {
         td_error ("llm", NULL, "cannot set up the gateway");
         return -1;
     }
@@ -193,6 +196,7 @@ s_fini (td_actor_t *actor)
     td_llm_dbq_destroy (&llm->dbq); //  writes anything left (none: the turns flushed theirs)
     td_fdwatch_destroy (&llm->dbq_watch);
     td_client_destroy (&llm->client);
+    zsock_destroy (&llm->cancels);
     td_fdwatch_destroy (&llm->gw_watch);
     json_decref (llm->prompts);
     sodium_memzero (llm->box_key, sizeof llm->box_key);

@@ -47,6 +47,7 @@ typedef struct {
     td_llm_dbq_t *dbq;              //  the turns' end writes, off the thread (td_llm_dbq.h)
     td_fdwatch_t *dbq_watch;
     td_client_t *client;            //  to the catalog, replies watched by the loop
+    zsock_t *cancels;               //  SUB to llm.cancel: a cancel another llm process took
     td_llm_limits_t limits;
     td_llm_org_cfg_t defaults;
     unsigned char box_key [crypto_secretbox_KEYBYTES];
@@ -156,6 +157,9 @@ int td_llm_tutor_create (td_actor_t *actor, td_call_t *call);
 int td_llm_tutor_get (td_actor_t *actor, td_call_t *call);
 int td_llm_tutor_message (td_actor_t *actor, td_call_t *call);
 int td_llm_tutor_cancel (td_actor_t *actor, td_call_t *call);
+//  llm.cancel from the event plane (another llm process took a tutor.cancel for a session that
+//  streams here): cancel the session's turn if this process has it.
+void td_llm_tutor_cancel_event (td_actor_t *actor, zsock_t *sock);
 //  A one-shot completion for a kept call (hint, feedback): answered 200 {text, provider, model,
 //  offline, withheld, usage} at the end; the output is checked against item's solution and, if it
 //  would reveal it, replaced by fallback (the offline answer). Budget and usage apply.

@@ -19,12 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "td_call_json.h"
 #include "td_json.h"
 #include "td_log.h"
 #include "td_mp.h"
 #include "td_llm_turn.h"
 #include "td_llm_conv.h"
 #include "td_llm_dbq.h"
+#include "td_events.h"
 
 #define TEXT_MAX        8000        //  a learner's message, bytes
 
@@ -652,6 +654,19 @@ td_llm_tutor_message (td_actor_t *actor, td_call_t *call)
     return TD_ACTOR_OK;
 }
 
+//  Cancel the turn of session if this process has it: true when one was cancelled.
+static bool
+s_cancel_here (td_llm_t *llm, const char *session)
+{
+    td_llm_turn_t *t = td_llm_turn_of (llm, session);
+    if (t && (t->pending_cfg || t->storing) && !t->cancel_requested)
+        return t->cancel_requested = true;  //  ends when the draft lookup answers, or when its
+                                            //  rows are written (no stream)
+    if (t && t->stream)
+        return td_llm_gw_cancel (llm->gw, t->stream) == 0;
+    return false;
+}
+
 int
 td_llm_tutor_cancel (td_actor_t *actor, td_call_t *call)
 {
@@ -659,22 +674,58 @@ td_llm_tutor_cancel (td_actor_t *actor, td_call_t *call)
     td_principal_t *p = s_learner (call);
     if (!p)
         return TD_ACTOR_OK;
-    char id [64];
+    char id [64], user [64];
+    snprintf (user, sizeof user, "%s", td_principal_user (p));
     PGresult *res = s_own_session (actor, call, p, id, sizeof id);
     td_principal_destroy (&p);
     if (!res)
         return TD_ACTOR_OK;
+    char org [64];
+    snprintf (org, sizeof org, "%s", PQgetvalue (res, 0, 1));
     PQclear (res);
-    td_llm_turn_t *t = td_llm_turn_of (llm, id);
-    bool cancelled = false;
-    if (t && (t->pending_cfg || t->storing) && !t->cancel_requested)
-        cancelled = t->cancel_requested = true;     //  ends when the draft lookup answers, or
-                                                    //  when its rows are written (no stream)
-    else
-    if (t && t->stream)
-        cancelled = td_llm_gw_cancel (llm->gw, t->stream) == 0;
+    bool cancelled = s_cancel_here (llm, id);
+    if (!cancelled && !td_llm_turn_of (llm, id)) {
+        //  Not here: with several llm processes (TUTORD_ACTORS) the turn may stream in another.
+        //  When the session has an answer streaming, every llm actor is told (llm.cancel) and
+        //  the one that has it cancels it.
+        const char *params [] = { id };
+        PGresult *s = td_db_exec (td_actor_db (actor), td_call_rid (call),
+            "SELECT 1 FROM llm_tutor_messages WHERE session_id = $1::uuid AND role = 'assistant'"
+            " AND status = 'streaming' LIMIT 1", 1, params);
+        if (!s)
+            return td_llm_db_down (call);
+        cancelled = PQntuples (s) == 1;
+        PQclear (s);
+        if (cancelled)
+            td_actor_publish_json (actor, "llm.cancel", user, org, id,
+                                   json_pack ("{s:s}", "session_id", id));
+    }
     return td_llm_reply (call, 200, json_pack ("{s:s, s:b}", "session_id", id, "cancelled",
                                                cancelled));
+}
+
+void
+td_llm_tutor_cancel_event (td_actor_t *actor, zsock_t *sock)
+{
+    td_llm_t *llm = td_llm_state (actor);
+    for (int i = 0; i < 64; i++) {
+        zframe_t *type, *body;
+        zmsg_t *msg = td_events_recv (sock, i == 0, &type, &body);
+        if (!msg)
+            break;
+        td_error_t err;
+        td_msg_t *ev = type && zframe_size (type) == strlen ("llm.cancel")
+                     && memcmp (zframe_data (type), "llm.cancel", strlen ("llm.cancel")) == 0
+                     ? td_msg_decode (TD_MSG_EVENT, zframe_data (body), zframe_size (body), &err)
+                     : NULL;
+        zmsg_destroy (&msg);
+        const msgpack_object *sid = ev? td_mp_get (td_msg_body (ev), "session_id"): NULL;
+        char session [64];
+        if (sid && td_mp_strcpy (sid, session, sizeof session) && s_cancel_here (llm, session))
+            td_info ("llm", NULL, "session %s: turn cancelled through another llm process",
+                     session);
+        td_msg_destroy (&ev);
+    }
 }
 
 void

@@ -403,6 +403,52 @@ def test_cancel_while_the_rows_are_written(env):
     assert done["ok"] and text == "never "
 
 
+def test_cancel_reaches_the_llm_process_that_streams(tutord_factory):
+    """With the llm actor in two processes (TUTORD_ACTORS), a tutor.cancel may reach the one
+    that does not stream the turn: it tells every llm actor (llm.cancel) and the one streaming
+    aborts the upstream call. Several turns, so that both routings occur."""
+    import re
+    fake = FakeLLM().start()
+    ctx = zmq.Context()
+    try:
+        main = tutord_factory()
+        extra = tutord_factory(TUTORD_ACTORS="web,llm", TUTORD_BROKER=main.broker,
+                               TUTORD_EVENTS_IN=main.events_in, TUTORD_EVENTS=main.events,
+                               TUTORD_HEARTBEAT_MS="200")
+
+        def workers():
+            m = re.search(r'^tutord_broker_workers\{service="llm"\} (\d+)$',
+                          main.request("GET", "/metrics")[2].decode(), re.M)
+            return int(m.group(1)) if m else 0
+        assert conftest.wait_for(lambda: workers() == 2, 15), "the second llm did not register"
+        env = types.SimpleNamespace(t=main, fake=fake, zmq=ctx)
+        org = Org(env, "openai")
+        words = ["w%d " % i for i in range(100)]
+        trials = 8
+        for _ in range(trials):
+            fake.script(org.model, {"events": STREAMS["openai"](words), "delay": 0.1})
+            sid = org.session()
+            ev = Events(env)
+            try:
+                ack = ok(main, "POST", "/api/v1/tutor/sessions/%s/messages" % sid, org.learner,
+                         {"text": "go"})
+                ev.wait(lambda e: e["type"] == "llm.delta"
+                        and e["data"]["message_id"] == ack["message_id"])
+                c = ok(main, "POST", "/api/v1/tutor/sessions/%s/cancel" % sid, org.learner)
+                assert c == {"session_id": sid, "cancelled": True}
+                events = ev.until_done(ack["message_id"], timeout=8)
+            finally:
+                ev.close()
+            done = [e for e in events if e["type"] == "llm.done"][0]["data"]
+            assert done["error"]["code"] == "cancelled", done
+        assert conftest.wait_for(lambda: len(fake.aborts) >= trials, 5), fake.aborts
+        logs = main.log_text() + extra.log_text()
+        assert "through another llm process" in logs, "no cancel crossed processes in %d turns" % trials
+    finally:
+        ctx.term()
+        fake.stop()
+
+
 def test_many_concurrent_streams_and_others_still_served(env):
     org = Org(env, "openai")
     n = 20
