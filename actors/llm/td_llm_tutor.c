@@ -694,11 +694,12 @@ td_llm_tutor_cancel (td_actor_t *actor, td_call_t *call)
             " AND status = 'streaming' LIMIT 1", 1, params);
         if (!s)
             return td_llm_db_down (call);
-        cancelled = PQntuples (s) == 1;
+        bool streaming = PQntuples (s) == 1;
         PQclear (s);
-        if (cancelled)
-            td_actor_publish_json (actor, "llm.cancel", user, org, id,
-                                   json_pack ("{s:s}", "session_id", id));
+        cancelled = streaming && td_actor_publish_json (actor, "llm.cancel", user, org, id,
+                                   json_pack ("{s:s}", "session_id", id)) == 0;
+        if (streaming && !cancelled)
+            td_warn ("llm", td_call_rid (call), "session %s: the cancel could not be passed on", id);
     }
     return td_llm_reply (call, 200, json_pack ("{s:s, s:b}", "session_id", id, "cancelled",
                                                cancelled));
