@@ -275,6 +275,9 @@ def test_bad_configuration_names_the_variable(tutord_factory, harness):
     assert "TUTORD_SRS_WORKERS" in res.stdout and "TUTORD_MALLOC" in res.stdout
     assert "TUTORD_IO_THREADS" in res.stdout and "TUTORD_EVENTS_JOURNAL_SKIP" in res.stdout
     assert "TUTORD_EVENTS_DIRECT" in res.stdout
+    example = open(os.path.join(harness.source_dir, "deploy", "tutord.env.example")).read()
+    for name in ("TUTORD_IO_THREADS", "TUTORD_EVENTS_DIRECT", "TUTORD_EVENTS_JOURNAL_SKIP"):
+        assert name in example, name
 
 
 def test_port_in_use_stops_start_up(tutord_factory, harness):
