@@ -412,9 +412,11 @@ def test_cancel_reaches_the_llm_process_that_streams(tutord_factory):
     ctx = zmq.Context()
     try:
         main = tutord_factory()
+        # the same heartbeat as the broker's: a worker expecting the broker's heartbeats
+        # faster than the broker sends them reconnects, and a request on its old identity is
+        # lost (503 "went away")
         extra = tutord_factory(TUTORD_ACTORS="web,llm", TUTORD_BROKER=main.broker,
-                               TUTORD_EVENTS_IN=main.events_in, TUTORD_EVENTS=main.events,
-                               TUTORD_HEARTBEAT_MS="200")
+                               TUTORD_EVENTS_IN=main.events_in, TUTORD_EVENTS=main.events)
 
         def workers():
             m = re.search(r'^tutord_broker_workers\{service="llm"\} (\d+)$',
