@@ -73,8 +73,8 @@ s_move (const td_evproxy_t *self, void *src, void *dst, void *dst2, zsock_t *pus
         if (push && parts == 1 && more && s_skipped (self, &part))
             push = NULL;            //  not this one
         else
-        if (push && parts == 1 && more)
-            zmq_msg_copy (&topic, &part);
+        if (push && parts == 1 && more && zmq_msg_copy (&topic, &part) != 0)
+            push = NULL;            //  cannot keep the topic: not journaled (never happens)
         else
         if (push && parts == 2 && !more)
             td_evjournal_offer (self->journal, push, &topic, &part);

@@ -128,6 +128,16 @@ int td_llm_usage_record_async (td_llm_t *llm, const td_llm_usage_t *u);
 //  call's key from td_new_id: a repeat of the statement adds nothing, schema/0021), for
 //  statements that record usage together with something else (td_llm_turn.c).
 extern const char *const td_llm_usage_sql;
+//  The parameters of td_llm_usage_sql for one call: its figures as text and a fresh key, in the
+//  caller's buffers (args), pointed to by params. Negative token counts count as 0; an error
+//  is any !ok but "cancelled".
+typedef struct {
+    char prompt [24], completion [24], key [33];
+    const char *params [7];
+} td_llm_usage_args_t;
+void td_llm_usage_args (td_llm_usage_args_t *args, const char *org, const char *user,
+                        const char *model, int64_t prompt, int64_t completion, bool ok,
+                        const char *code);
 //  Publish llm.usage for u (its row was recorded).
 void td_llm_usage_publish (td_llm_t *llm, const td_llm_usage_t *u);
 int td_llm_settings_get (td_actor_t *actor, td_call_t *call);

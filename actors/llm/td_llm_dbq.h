@@ -13,8 +13,9 @@
  *  the writes were pushed. When a batch fails (a statement's error rolls the whole batch back) or
  *  the connection breaks, its writes are run again one by one on the actor's own td_db (which
  *  reconnects), synchronously: the slow path keeps every write and its order. A batch whose COMMIT
- *  reached the server but whose answer was lost in a broken connection is written twice (a
- *  usage row counted twice, an answer row rewritten with the same values).
+ *  reached the server but whose answer was lost in a broken connection is written twice: an
+ *  answer row is rewritten with the same values, and a usage statement adds nothing the second
+ *  time (it carries its call's key: td_llm_usage_args, schema/0021).
  *
  *  Callbacks run inside td_llm_dbq_run, td_llm_dbq_flush or td_llm_dbq_push (the slow path).
  */

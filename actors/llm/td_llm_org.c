@@ -113,6 +113,25 @@ const char *const td_llm_usage_sql =
     " requests = u.requests + 1, errors = u.errors + $6::bigint";
 
 void
+td_llm_usage_args (td_llm_usage_args_t *args, const char *org, const char *user,
+                   const char *model, int64_t prompt, int64_t completion, bool ok,
+                   const char *code)
+{
+    snprintf (args->prompt, sizeof args->prompt, "%lld", (long long) (prompt > 0? prompt: 0));
+    snprintf (args->completion, sizeof args->completion, "%lld",
+              (long long) (completion > 0? completion: 0));
+    td_new_id (args->key);          //  this call's, once: a repeat of the statement adds nothing
+    bool error = !ok && !(code && strcmp (code, "cancelled") == 0);
+    args->params [0] = org? org: "";
+    args->params [1] = user? user: "";
+    args->params [2] = model? model: "";
+    args->params [3] = args->prompt;
+    args->params [4] = args->completion;
+    args->params [5] = error? "1": "0";
+    args->params [6] = args->key;
+}
+
+void
 td_llm_usage_publish (td_llm_t *llm, const td_llm_usage_t *u)
 {
     json_t *data = json_pack ("{s:s, s:s, s:s, s:I, s:I, s:b}", "purpose", u->purpose,
@@ -178,15 +197,11 @@ td_llm_usage_record_async (td_llm_t *llm, const td_llm_usage_t *u)
     r->prompt = u->prompt_tokens > 0? u->prompt_tokens: 0;
     r->completion = u->completion_tokens > 0? u->completion_tokens: 0;
     r->ok = u->ok;
-    char p [24], c [24];
-    snprintf (p, sizeof p, "%lld", (long long) r->prompt);
-    snprintf (c, sizeof c, "%lld", (long long) r->completion);
-    bool error = !u->ok && strcmp (r->code, "cancelled") != 0;
-    char key [33];                  //  this call's: a repeat of the statement adds nothing
-    td_new_id (key);
-    const char *params [] = { r->org, r->user, r->model, p, c, error? "1": "0", key };
+    td_llm_usage_args_t args;
+    td_llm_usage_args (&args, r->org, r->user, r->model, r->prompt, r->completion, r->ok, r->code);
     //  the callback may run inside the push (the queue's slow path): r is not touched after it
-    if (td_llm_dbq_push (llm->dbq, r->rid, td_llm_usage_sql, 7, params, s_usage_recorded, r) == 0)
+    if (td_llm_dbq_push (llm->dbq, r->rid, td_llm_usage_sql, 7, args.params, s_usage_recorded,
+                         r) == 0)
         return 0;
     free (r);
     return td_llm_usage_record (llm, u);
@@ -195,15 +210,11 @@ td_llm_usage_record_async (td_llm_t *llm, const td_llm_usage_t *u)
 int
 td_llm_usage_record (td_llm_t *llm, const td_llm_usage_t *u)
 {
-    char p [24], c [24];
-    snprintf (p, sizeof p, "%lld", (long long) (u->prompt_tokens > 0? u->prompt_tokens: 0));
-    snprintf (c, sizeof c, "%lld", (long long) (u->completion_tokens > 0? u->completion_tokens: 0));
-    bool error = !u->ok && !(u->code && strcmp (u->code, "cancelled") == 0);
-    char key [33];
-    td_new_id (key);
-    const char *params [] = { u->org? u->org: "", u->user? u->user: "", u->model? u->model: "",
-                              p, c, error? "1": "0", key };
-    PGresult *res = td_db_exec (td_actor_db (llm->actor), u->rid, td_llm_usage_sql, 7, params);
+    td_llm_usage_args_t args;
+    td_llm_usage_args (&args, u->org, u->user, u->model, u->prompt_tokens, u->completion_tokens,
+                       u->ok, u->code);
+    PGresult *res = td_db_exec (td_actor_db (llm->actor), u->rid, td_llm_usage_sql, 7,
+                                args.params);
     if (!res)
         return -1;
     PQclear (res);

@@ -111,16 +111,14 @@ s_write_usage (td_llm_turn_t *t, td_llm_dbq_fn *fn)
 {
     td_llm_t *llm = t->llm;
     const td_llm_result_t *r = &t->end;
-    char pt [24], ct [24];
-    snprintf (pt, sizeof pt, "%lld", (long long) (r->prompt_tokens > 0? r->prompt_tokens: 0));
-    snprintf (ct, sizeof ct, "%lld", (long long) (r->completion_tokens > 0? r->completion_tokens: 0));
-    bool error = !r->ok && strcmp (r->code, "cancelled") != 0;
-    char key [33];                  //  this call's, once: a repeat of the statement adds nothing
-    td_new_id (key);
-    const char *params [] = { t->org, t->user, r->model, pt, ct, error? "1": "0", key };
-    if (llm->dbq && td_llm_dbq_push (llm->dbq, t->rid, td_llm_usage_sql, 7, params, fn, t) == 0)
+    td_llm_usage_args_t args;
+    td_llm_usage_args (&args, t->org, t->user, r->model, r->prompt_tokens, r->completion_tokens,
+                       r->ok, r->code);
+    if (llm->dbq
+    &&  td_llm_dbq_push (llm->dbq, t->rid, td_llm_usage_sql, 7, args.params, fn, t) == 0)
         return;
-    PGresult *res = td_db_exec (td_actor_db (llm->actor), t->rid, td_llm_usage_sql, 7, params);
+    PGresult *res = td_db_exec (td_actor_db (llm->actor), t->rid, td_llm_usage_sql, 7,
+                                args.params);
     fn (t, res);
     PQclear (res);
 }

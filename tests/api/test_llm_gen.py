@@ -428,12 +428,9 @@ def test_cancel_stops_the_model_and_keeps_what_was_made(env):
     assert [j["id"] for j in items] == [job["id"]]
 
 
-def test_a_creator_demoted_mid_job_stops_it(env):
-    """Each step acts with the creator's rights as identity has them then (auth.user), not as
-    they were when the job was made: a mentor demoted to learner after the first piece has the
-    next write refused, and the job ends failed with what was made kept."""
-    t, fake = env.t, env.fake
-    org = Org(t, fake)
+def _job_of_a_mentor(t, fake, org):
+    """A job of three pieces made by a new mentor of org, once its first piece is made while the
+    second is with the model: (the mentor's user id, the job)."""
     _, uid, email = register(t, "creator")
     ok(t, "POST", "/api/v1/orgs/%s/members" % org.id, org.admin, {"email": email, "role": "mentor"})
     creator = login(t, email)
@@ -441,9 +438,36 @@ def test_a_creator_demoted_mid_job_stops_it(env):
                 stream_of(question(3)))
     job = org.job(token=creator, kind="grammar_exercises", target_id=org.grammar, count=3)
     wait_job(t, org.admin, job["id"], pred=lambda b: b["progress"]["done"] == 1)
+    return uid, job
+
+
+def test_a_creator_demoted_mid_job_stops_it(env):
+    """Each step acts with the creator's rights as identity has them then (auth.user), not as
+    they were when the job was made: a mentor demoted to learner after the first piece has the
+    next write refused, and the job ends failed with what was made kept."""
+    t, fake = env.t, env.fake
+    org = Org(t, fake)
+    uid, job = _job_of_a_mentor(t, fake, org)
     ok(t, "PUT", "/api/v1/orgs/%s/members/%s" % (org.id, uid), org.admin, {"role": "learner"})
     end = wait_job(t, org.admin, job["id"])
     assert end["status"] == "failed" and "may no longer author" in end["error"], end
+    assert end["progress"]["done"] == 1 and len(org.generated()) == 1, end
+
+
+def test_a_creator_deleted_mid_job_ends_it(env):
+    """The creator's account gone mid-job (its row deleted: identity's auth.user answers 404):
+    the next step ends the job, failed, with what it made kept."""
+    import os
+    import subprocess
+    t, fake = env.t, env.fake
+    org = Org(t, fake)
+    uid, job = _job_of_a_mentor(t, fake, org)
+    res = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", os.environ["TUTORD_TEST_DB"],
+                          "-c", "DELETE FROM identity_users WHERE id = '%s'" % uid],
+                         capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0, res.stderr
+    end = wait_job(t, org.admin, job["id"])
+    assert end["status"] == "failed" and end["error"] == "the creator's account is gone", end
     assert end["progress"]["done"] == 1 and len(org.generated()) == 1, end
 
 
